@@ -1,0 +1,18 @@
+# valueaudit: audit the value priorities that LLMs express against a human reference.
+# `snakemake --cores 8` reproduces every table and figure of Studies 1-3.
+from snakemake.utils import min_version
+
+min_version("9.11")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        DATA_TARGETS,

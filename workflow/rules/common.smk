@@ -1,0 +1,37 @@
+# Shared set-up: validate the config (defaults from the schema), list the
+# models, and define the helpers the rules use. Loaded first by the Snakefile.
+import os
+from pathlib import Path
+
+from valueaudit.config import ConfigError, validate_config
+from valueaudit.contracts import read_models
+
+
+try:
+    _validated = validate_config(config)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+config.clear()
+config.update(_validated)
+
+RES = config["results"]
+LIVE = {m["id"]: m for m in config["models"]["live"]}
+# the metadata table is validated while the workflow loads: a bad table stops
+# here with the file, row, column and rule broken
+_MODEL_TABLE = read_models(config["models"]["table"], config["models"]["tiers"])
+MODELS = list(_MODEL_TABLE["model_id"]) + [m for m in LIVE if m not in set(_MODEL_TABLE["model_id"])]
+
+
+wildcard_constraints:
+    model="[a-z0-9][a-z0-9._-]*",
+
+
+def raw_path(model):
+    """Raw records of one model: collected models live in collection.raw_dir."""
+    if model in LIVE:
+        return f"{config['collection']['raw_dir']}/{model}.jsonl"
+    return f"{config['models']['raw_dir']}/{model}.jsonl"
+
+
+def per_model(pattern):
+    return expand(pattern, model=MODELS)

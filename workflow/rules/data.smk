@@ -1,0 +1,104 @@
+# Data stage: validate the inputs, parse raw LLM records per model, import the
+# human survey, and write the tidy analysis-ready tables.
+
+
+rule themes:
+    input:
+        instrument=config["instrument"],
+    output:
+        themes=f"{RES}/data/themes.csv",
+        items=f"{RES}/data/items.csv",
+    log:
+        f"{RES}/logs/themes.log",
+    script:
+        "../../scripts/themes.py"
+
+
+rule models_table:
+    input:
+        table=config["models"]["table"],
+    output:
+        models=f"{RES}/data/models.csv",
+    params:
+        tiers=config["models"]["tiers"],
+        live=[{"id": m["id"], "provider": m["provider"], **m["metadata"]} for m in LIVE.values()],
+    log:
+        f"{RES}/logs/models_table.log",
+    script:
+        "../../scripts/models_table.py"
+
+
+rule parse_model:
+    input:
+        raw=lambda wc: raw_path(wc.model),
+        instrument=config["instrument"],
+    output:
+        responses=f"{RES}/data/responses/{{model}}.csv",
+        status=f"{RES}/data/status/{{model}}.csv",
+    log:
+        f"{RES}/logs/parse/{{model}}.log",
+    group:
+        "per_model"
+    script:
+        "../../scripts/parse_model.py"
+
+
+rule merge_responses:
+    input:
+        responses=per_model(f"{RES}/data/responses/{{model}}.csv"),
+        status=per_model(f"{RES}/data/status/{{model}}.csv"),
+        instrument=config["instrument"],
+    output:
+        responses=f"{RES}/data/responses.csv",
+        scores=f"{RES}/data/session_scores.csv",
+        status=f"{RES}/data/parse_status.csv",
+    log:
+        f"{RES}/logs/merge_responses.log",
+    script:
+        "../../scripts/merge_responses.py"
+
+
+rule import_survey:
+    input:
+        export=config["humans"]["export"],
+        instrument=config["instrument"],
+        respondents=(
+            [config["humans"]["respondents"]] if config["humans"]["layout"] == "tidy" else []
+        ),
+    output:
+        humans=f"{RES}/data/humans.csv",
+        respondents=f"{RES}/data/respondents.csv",
+        flow=f"{RES}/data/human_flow.csv",
+        scores=f"{RES}/data/human_scores.csv",
+    params:
+        humans={k: v for k, v in config["humans"].items() if k != "export"},
+    log:
+        f"{RES}/logs/import_survey.log",
+    script:
+        "../../scripts/import_survey.py"
+
+
+rule data_summary:
+    input:
+        models=f"{RES}/data/models.csv",
+        status=f"{RES}/data/parse_status.csv",
+        flow=f"{RES}/data/human_flow.csv",
+    output:
+        summary=multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
+        flow=multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+    log:
+        f"{RES}/logs/data_summary.log",
+    script:
+        "../../scripts/data_summary.py"
+
+
+DATA_TARGETS = [
+    f"{RES}/data/themes.csv",
+    f"{RES}/data/models.csv",
+    f"{RES}/data/responses.csv",
+    f"{RES}/data/session_scores.csv",
+    f"{RES}/data/human_scores.csv",
+    f"{RES}/data/respondents.csv",
+    *multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
+    *multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+]
