@@ -10,9 +10,15 @@ configfile: "config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/study1.smk"
+include: "workflow/rules/study2.smk"
+include: "workflow/rules/study3.smk"
 
 
 rule all:
     default_target: True
     input:
         DATA_TARGETS,
+        STUDY1_TARGETS,
+        STUDY2_TARGETS,
+        STUDY3_TARGETS,

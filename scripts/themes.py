@@ -15,6 +15,6 @@ with log_to(smk) as log:
     )
     items = pd.DataFrame([{"item_id": i.id, "theme": i.theme, "wording": i.wording} for i in ins.items])
     write_csv(themes, smk.output.themes)
-    write_csv(items, smk.output.items)
+    write_csv(items, smk.output.item_table)
     log.info("instrument %s v%s (sha256 %s): %d themes, %d items", ins.id, ins.version, ins.sha256,
              len(themes), len(items))

@@ -12,13 +12,16 @@ command line, so every script can be run by hand::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
+import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["snakemake_or_cli", "log_to", "Namedlist"]
+__all__ = ["snakemake_or_cli", "log_to", "Namedlist", "write_lineage", "sha256_file"]
 
 
 class Namedlist(list):
@@ -82,9 +85,90 @@ def snakemake_or_cli(namespace: dict):
     return _CLI(ap.parse_args())
 
 
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(named) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    names = {i: k for k, i in _names_of(named).items()}
+    for i, v in enumerate(named):
+        key = names.get(i, str(i))
+        vals = v if isinstance(v, list | tuple) else [v]
+        out.setdefault(key, []).extend(str(x) for x in vals)
+    return out
+
+
+def _names_of(named) -> dict[str, int]:
+    if isinstance(named, Namedlist):
+        return dict(named._names)
+    try:  # snakemake.io.Namedlist
+        return {k: (i if isinstance(i, int) else i[0]) for k, i in named._names.items()}
+    except AttributeError:
+        return {}
+
+
+def _script_path() -> str | None:
+    """The repository path of the running rule script (Snakemake runs a temp copy)."""
+    main = sys.modules.get("__main__")
+    f = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv else None)
+    if not f:
+        return None
+    base = Path(f).name
+    m = re.match(r"^tmp[A-Za-z0-9_]+\.(.+)$", base)
+    return f"scripts/{m.group(1)}" if m else f
+
+
+def write_lineage(smk) -> Path | None:
+    """Write the job's lineage record to its ``lineage`` output, if it declares one.
+
+    The record names the rule, the script (and its sha256), the wildcards,
+    the params (the config values the job used), and every input and output
+    file with its sha256. It holds no timestamps, so two runs of the same
+    job on the same inputs write the same bytes.
+    """
+    names = _names_of(smk.output)
+    if "lineage" not in names:
+        return None
+    target = Path(smk.output[names["lineage"]])
+    outputs = {k: v for k, v in _files(smk.output).items() if k != "lineage"}
+    script = _script_path()
+
+    def hashed(group):
+        return {k: [{"path": p, "sha256": sha256_file(p) if Path(p).is_file() else None} for p in v]
+                for k, v in group.items()}
+
+    params = {}
+    for k, i in _names_of(smk.params).items():
+        params[k] = smk.params[i]
+    record = {
+        "rule": getattr(smk, "rule", None),
+        "script": script,
+        "script_sha256": sha256_file(script) if script and Path(script).is_file() else None,
+        "wildcards": {k: smk.wildcards[i] for k, i in _names_of(smk.wildcards).items()},
+        "params": json.loads(json.dumps(params, default=str)),
+        "inputs": hashed(_files(smk.input)),
+        "outputs": hashed(outputs),
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
 @contextmanager
 def log_to(smk, name: str = "valueaudit"):
-    """Send logging (and warnings) to the rule's log file; re-raise errors after logging them."""
+    """Send logging (and warnings) to the rule's log file; on success write the lineage record.
+
+    Errors are logged with their traceback and re-raised (Snakemake then
+    deletes the job's outputs, so nothing half-written is left).
+    """
     path = smk.log[0] if len(smk.log) else None
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
@@ -101,6 +185,7 @@ def log_to(smk, name: str = "valueaudit"):
     logging.captureWarnings(True)
     try:
         yield logger
+        write_lineage(smk)
     except Exception:
         logger.exception("rule %s failed", getattr(smk, "rule", "?"))
         raise

@@ -35,3 +35,10 @@ def raw_path(model):
 
 def per_model(pattern):
     return expand(pattern, model=MODELS)
+
+
+def lineage(rule, per_model=False):
+    """Path of the lineage record of one job (rule, inputs+hashes, outputs+hashes, params, script)."""
+    if per_model:
+        return f"{RES}/provenance/lineage/{rule}/{{model}}.json"
+    return f"{RES}/provenance/lineage/{rule}.json"

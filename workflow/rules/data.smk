@@ -7,7 +7,8 @@ rule themes:
         instrument=config["instrument"],
     output:
         themes=f"{RES}/data/themes.csv",
-        items=f"{RES}/data/items.csv",
+        item_table=f"{RES}/data/items.csv",
+        lineage=lineage("themes"),
     log:
         f"{RES}/logs/themes.log",
     script:
@@ -19,6 +20,7 @@ rule models_table:
         table=config["models"]["table"],
     output:
         models=f"{RES}/data/models.csv",
+        lineage=lineage("models_table"),
     params:
         tiers=config["models"]["tiers"],
         live=[{"id": m["id"], "provider": m["provider"], **m["metadata"]} for m in LIVE.values()],
@@ -35,6 +37,7 @@ rule parse_model:
     output:
         responses=f"{RES}/data/responses/{{model}}.csv",
         status=f"{RES}/data/status/{{model}}.csv",
+        lineage=lineage("parse_model", per_model=True),
     log:
         f"{RES}/logs/parse/{{model}}.log",
     group:
@@ -52,6 +55,7 @@ rule merge_responses:
         responses=f"{RES}/data/responses.csv",
         scores=f"{RES}/data/session_scores.csv",
         status=f"{RES}/data/parse_status.csv",
+        lineage=lineage("merge_responses"),
     log:
         f"{RES}/logs/merge_responses.log",
     script:
@@ -70,6 +74,7 @@ rule import_survey:
         respondents=f"{RES}/data/respondents.csv",
         flow=f"{RES}/data/human_flow.csv",
         scores=f"{RES}/data/human_scores.csv",
+        lineage=lineage("import_survey"),
     params:
         humans={k: v for k, v in config["humans"].items() if k != "export"},
     log:
@@ -86,6 +91,7 @@ rule data_summary:
     output:
         summary=multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
         flow=multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+        lineage=lineage("data_summary"),
     log:
         f"{RES}/logs/data_summary.log",
     script:
