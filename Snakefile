@@ -8,11 +8,15 @@ min_version("9.11")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/study1.smk"
 include: "workflow/rules/study2.smk"
 include: "workflow/rules/study3.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
@@ -22,3 +26,4 @@ rule all:
         STUDY1_TARGETS,
         STUDY2_TARGETS,
         STUDY3_TARGETS,
+        PROVENANCE_TARGETS,

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from valueaudit.contracts import read_models, validate_frame, load_schema, write_csv
+from valueaudit.contracts import load_schema, read_models, validate_frame, write_csv
 from valueaudit.smk import log_to, snakemake_or_cli
 
 smk = snakemake_or_cli(globals())

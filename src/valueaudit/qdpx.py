@@ -340,13 +340,14 @@ def _read_project(
         selections = _children(src, "PlainTextSelection")
         whole = _children(src, "Coding")
         if text is None:
+            where = src.get("plainTextPath") or "neither PlainTextContent nor plainTextPath"
             if selections or whole:
                 raise QdpxError(
                     path,
                     f"selection on unknown source {label!r} (GUID {guid}): its text "
-                    f"({src.get('plainTextPath') or 'no PlainTextContent'}) is not in the archive",
+                    f"({where}) is not in the archive",
                 )
-            continue
+            raise QdpxError(path, f"text of source {label!r} ({where}) is not in the archive")
         meta = dict(case_vars.get(guid, {}))
         meta.update(var_dict(src))
         rid = meta.get("response_id", src.get("name"))

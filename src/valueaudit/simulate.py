@@ -434,8 +434,7 @@ def _study1(rng, instrument, models, p: SimParams, gseed, t0):
                 truth.append({"response_id": rid, "model_id": mid, "theme": t,
                               "present": bool(t in {x[0] for x in spans})})
             for coder in p.coders:
-                coded_themes = set()
-                for t, c, a, b, sent in spans:
+                for t, c, a, b, _sent in spans:
                     if rng.random() > p.p_detect:
                         continue
                     code = c
@@ -446,7 +445,6 @@ def _study1(rng, instrument, models, p: SimParams, gseed, t0):
                         else:
                             other = [x for x in ids if x != t]
                             code = str(rng.choice(list(codes[str(rng.choice(other))])))
-                    coded_themes.add(code)
                     coding.append({"response_id": rid, "model_id": mid, "prompt_id": "optimal_functioning",
                                    "coder": coder, "code": code, "segment": text[a:b], "start": a, "end": b})
                 for ti, t in enumerate(ids):

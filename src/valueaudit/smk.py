@@ -121,7 +121,12 @@ def _script_path() -> str | None:
         return None
     base = Path(f).name
     m = re.match(r"^tmp[A-Za-z0-9_]+\.(.+)$", base)
-    return f"scripts/{m.group(1)}" if m else f
+    if m:
+        return f"scripts/{m.group(1)}"
+    try:
+        return str(Path(f).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return f
 
 
 def write_lineage(smk) -> Path | None:

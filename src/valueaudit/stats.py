@@ -131,13 +131,20 @@ def _icc_core(x: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
     msw = (ss_c + ss_e) / df_w
     q = 1.0 - alpha / 2.0
     f = _sps.f
+    # an estimate whose denominator (an estimated variance sum) is not positive is
+    # undefined: NaN instead of +-inf or a meaningless ratio (pingouin returns the ratio)
+    tol = 1e-12 * (msr + msc + mse + msw)
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        return np.where(den > tol, num / np.where(den > tol, den, 1.0), np.nan)
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        icc1 = (msr - msw) / (msr + (k - 1) * msw)
-        icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-        icc3 = (msr - mse) / (msr + (k - 1) * mse)
-        icc1k = (msr - msw) / msr
-        icc2k = (msr - mse) / (msr + (msc - mse) / n)
-        icc3k = (msr - mse) / msr
+        icc1 = ratio(msr - msw, msr + (k - 1) * msw)
+        icc2 = ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
+        icc3 = ratio(msr - mse, msr + (k - 1) * mse)
+        icc1k = ratio(msr - msw, msr)
+        icc2k = ratio(msr - mse, msr + (msc - mse) / n)
+        icc3k = ratio(msr - mse, msr)
         f1 = msr / msw
         f3 = msr / mse
         p1 = f.sf(f1, df_r, df_w)
@@ -165,19 +172,24 @@ def _icc_core(x: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
         f2l = f.ppf(q, v, df_r)
         l2 = n * (msr - f2u * mse) / (f2u * (k * msc + (k * n - k - n) * mse) + n * msr)
         u2 = n * (f2l * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f2l * msr)
-        l2k = l2 * k / (1 + l2 * (k - 1))
-        u2k = u2 * k / (1 + u2 * (k - 1))
+        # Spearman-Brown maps (-1/(k-1), 1] onto (-inf, 1]; a limit at or below the
+        # pole maps to -inf (pingouin's direct formula flips sign there)
+        l2k = np.where(1 + l2 * (k - 1) > 0, l2 * k / (1 + l2 * (k - 1)), -np.inf)
+        u2k = np.where(1 + u2 * (k - 1) > 0, u2 * k / (1 + u2 * (k - 1)), -np.inf)
+        l2k, u2k = np.where(np.isnan(l2), np.nan, l2k), np.where(np.isnan(u2), np.nan, u2k)
 
     M = x.shape[0]
     ones = np.ones(M)
+    est = np.column_stack([icc1, icc2, icc3, icc1k, icc2k, icc3k])
+    undefined = np.isnan(est)
     return {
-        "icc": np.column_stack([icc1, icc2, icc3, icc1k, icc2k, icc3k]),
+        "icc": est,
         "F": np.column_stack([f1, f3, f3, f1, f3, f3]),
         "df1": np.full((M, 6), df_r, dtype=np.int64),
         "df2": np.column_stack([df_w * ones, df_e * ones, df_e * ones] * 2).astype(np.int64),
         "p": np.column_stack([p1, p3, p3, p1, p3, p3]),
-        "ci_low": np.column_stack([l1, l2, l3, l1k, l2k, l3k]),
-        "ci_high": np.column_stack([u1, u2, u3, u1k, u2k, u3k]),
+        "ci_low": np.where(undefined, np.nan, np.column_stack([l1, l2, l3, l1k, l2k, l3k])),
+        "ci_high": np.where(undefined, np.nan, np.column_stack([u1, u2, u3, u1k, u2k, u3k])),
     }
 
 
@@ -213,7 +225,11 @@ def icc(x: Any, alpha: float = 0.05) -> pd.DataFrame:
     F = MSR/MSE on (n-1, (n-1)(k-1)) df for the A and C forms. Confidence limits are
     the exact F-based limits for the one-way and consistency forms and the
     Satterthwaite approximation for absolute agreement (McGraw & Wong, 1996, Table 7).
-    The numbers equal ``pingouin.intraclass_corr`` (ICC1..ICC3k).
+    The numbers equal ``pingouin.intraclass_corr`` (ICC1..ICC3k), except that an
+    estimate whose denominator is not positive (possible in degenerate tiny samples,
+    e.g. MSR = 0) is reported as NaN, with NaN limits, rather than as +-inf or a
+    meaningless ratio, and an ICC(A,k) limit is -inf where the ICC(A,1) limit lies at or
+    below -1/(k-1), the pole of the Spearman-Brown step.
 
     Parameters
     ----------

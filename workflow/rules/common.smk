@@ -6,7 +6,6 @@ from pathlib import Path
 from valueaudit.config import ConfigError, validate_config
 from valueaudit.contracts import read_models
 
-
 try:
     _validated = validate_config(config)
 except ConfigError as exc:
@@ -19,7 +18,9 @@ LIVE = {m["id"]: m for m in config["models"]["live"]}
 # the metadata table is validated while the workflow loads: a bad table stops
 # here with the file, row, column and rule broken
 _MODEL_TABLE = read_models(config["models"]["table"], config["models"]["tiers"])
-MODELS = list(_MODEL_TABLE["model_id"]) + [m for m in LIVE if m not in set(_MODEL_TABLE["model_id"])]
+MODELS = list(_MODEL_TABLE["model_id"]) + [
+    m for m in LIVE if m not in set(_MODEL_TABLE["model_id"])
+]
 
 
 wildcard_constraints:

@@ -21,11 +21,14 @@ rule models_table:
     output:
         models=f"{RES}/data/models.csv",
         lineage=lineage("models_table"),
-    params:
-        tiers=config["models"]["tiers"],
-        live=[{"id": m["id"], "provider": m["provider"], **m["metadata"]} for m in LIVE.values()],
     log:
         f"{RES}/logs/models_table.log",
+    params:
+        tiers=config["models"]["tiers"],
+        live=[
+            {"id": m["id"], "provider": m["provider"], **m["metadata"]}
+            for m in LIVE.values()
+        ],
     script:
         "../../scripts/models_table.py"
 
@@ -67,7 +70,9 @@ rule import_survey:
         export=config["humans"]["export"],
         instrument=config["instrument"],
         respondents=(
-            [config["humans"]["respondents"]] if config["humans"]["layout"] == "tidy" else []
+            [config["humans"]["respondents"]]
+            if config["humans"]["layout"] == "tidy"
+            else []
         ),
     output:
         humans=f"{RES}/data/humans.csv",
@@ -75,10 +80,10 @@ rule import_survey:
         flow=f"{RES}/data/human_flow.csv",
         scores=f"{RES}/data/human_scores.csv",
         lineage=lineage("import_survey"),
-    params:
-        humans={k: v for k, v in config["humans"].items() if k != "export"},
     log:
         f"{RES}/logs/import_survey.log",
+    params:
+        humans={k: v for k, v in config["humans"].items() if k != "export"},
     script:
         "../../scripts/import_survey.py"
 
@@ -89,8 +94,16 @@ rule data_summary:
         status=f"{RES}/data/parse_status.csv",
         flow=f"{RES}/data/human_flow.csv",
     output:
-        summary=multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
-        flow=multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+        summary=report(
+            multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
+            caption="../report/data/data_summary.rst",
+            category="Data",
+        ),
+        flow=report(
+            multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+            caption="../report/data/human_flow.rst",
+            category="Data",
+        ),
         lineage=lineage("data_summary"),
     log:
         f"{RES}/logs/data_summary.log",
