@@ -20,7 +20,8 @@ NAN = np.nan
 # Shrout & Fleiss (1979), Psychological Bulletin 86:420, Table 2: 6 targets (rows) x 4
 # judges (columns).
 SHROUT_FLEISS = np.array(
-    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], dtype=float
+    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+    dtype=float,
 )
 
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", p. 8 (section
@@ -37,6 +38,7 @@ KRIPP_2011 = np.array(
 
 # Fleiss (1971), Psychological Bulletin 76:378, Table 1: 30 patients x 6 psychiatrists,
 # 5 diagnostic categories (the same data as R irr::diagnoses and the statsmodels tests).
+# fmt: off
 FLEISS_1971 = np.array(
     [
         [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5],
@@ -49,15 +51,18 @@ FLEISS_1971 = np.array(
         [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
     ]
 )
+# fmt: on
 
 # Wikipedia, "Fleiss' kappa", worked example: 10 subjects, 14 raters, 5 categories,
 # given as counts n_ij (subjects x categories); published kappa = 0.210.
+# fmt: off
 FLEISS_WIKIPEDIA_COUNTS = np.array(
     [
         [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
         [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
     ]
 )
+# fmt: on
 
 
 def _labels_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -181,7 +186,9 @@ NAG_G08DAF = np.array(
 # Siegel (1956), Nonparametric statistics for the behavioral sciences, ch. 9 (Kendall
 # coefficient of concordance W): 3 executives rank 6 job applicants, NO ties;
 # published s = 25.5 and W = .16.
-SIEGEL_EXECUTIVES = np.array([[1, 6, 3, 2, 5, 4], [1, 5, 6, 4, 2, 3], [6, 3, 2, 5, 4, 1]], dtype=float)
+SIEGEL_EXECUTIVES = np.array(
+    [[1, 6, 3, 2, 5, 4], [1, 5, 6, 4, 2, 3], [6, 3, 2, 5, 4, 1]], dtype=float
+)
 
 
 def test_kendalls_w_with_ties_nag_g08daf():
@@ -325,7 +332,9 @@ def test_cohens_kappa_matches_sklearn_and_statsmodels(weights):
     b = np.where(rng.random(80) < 0.6, a, rng.integers(1, 6, size=80))
     for x, y in ((a, b), _pairs_from_table(BOYD_1982)):
         mine = st.cohens_kappa(x, y, weights=weights)
-        assert mine == pytest.approx(sklearn_metrics.cohen_kappa_score(x, y, weights=weights), rel=1e-12)
+        assert mine == pytest.approx(
+            sklearn_metrics.cohen_kappa_score(x, y, weights=weights), rel=1e-12
+        )
         table = pd.crosstab(x, y).to_numpy()
         kw = {} if weights is None else {"wt": weights}
         assert mine == pytest.approx(ir.cohens_kappa(table, return_results=False, **kw), rel=1e-12)
@@ -366,12 +375,16 @@ def test_fleiss_kappa_published_examples():
 
 
 def test_fleiss_kappa_boot_and_edge_cases():
-    assert st.fleiss_kappa_boot(FLEISS_1971, np.ones(30)) == pytest.approx(st.fleiss_kappa(FLEISS_1971))
+    assert st.fleiss_kappa_boot(FLEISS_1971, np.ones(30)) == pytest.approx(
+        st.fleiss_kappa(FLEISS_1971)
+    )
     idx = st.bootstrap_indices(4, 30, 25)
     boot = st.fleiss_kappa_boot(FLEISS_1971, st.bootstrap_weights(4, 30, 25))
     assert_allclose(boot, [st.fleiss_kappa(FLEISS_1971[i]) for i in idx], rtol=1e-12)
     labels = np.array([["a", "b", "a"], ["b", "b", "b"], ["a", "a", "b"]], dtype=object)
-    assert st.fleiss_kappa(labels) == pytest.approx(st.fleiss_kappa([[0, 1, 0], [1, 1, 1], [0, 0, 1]]))
+    assert st.fleiss_kappa(labels) == pytest.approx(
+        st.fleiss_kappa([[0, 1, 0], [1, 1, 1], [0, 0, 1]])
+    )
     assert np.isnan(st.fleiss_kappa(np.ones((4, 3))))
     with pytest.raises(ValueError, match="missing"):
         st.fleiss_kappa([[1, 2, NAN], [1, 1, 1]])
@@ -424,6 +437,8 @@ def test_determinism_byte_identical():
     w1 = st.bootstrap_weights(7, 40, 100)
     w2 = st.bootstrap_weights(7, 40, 100)
     x = np.random.default_rng(1).integers(0, 3, size=(3, 40)).astype(float)
-    assert st.krippendorff_alpha_boot(x, w1).tobytes() == st.krippendorff_alpha_boot(x, w2).tobytes()
+    assert (
+        st.krippendorff_alpha_boot(x, w1).tobytes() == st.krippendorff_alpha_boot(x, w2).tobytes()
+    )
     x3 = np.random.default_rng(2).normal(size=(5, 8, 3))
     assert st.icc_many(x3).to_numpy().tobytes() == st.icc_many(x3).to_numpy().tobytes()

@@ -22,6 +22,21 @@ def _simulate(args) -> int:
     return 0
 
 
+def _verify(args) -> int:
+    from pathlib import Path
+
+    from .provenance import verify
+
+    prov = Path(args.results) / "provenance"
+    report = verify(prov / "inputs.json", prov / "lineage.json")
+    bad = report[report["status"] != "ok"]
+    for row in bad.itertuples():
+        print(f"{row.status.upper():8s} {row.kind:6s} {row.path}")
+    print(f"verified {len(report)} files: {len(report) - len(bad)} match the recorded sha256, "
+          f"{len(bad)} do not")
+    return 1 if len(bad) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="valueaudit", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -32,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--models", type=int, default=None, help="number of models (default 75)")
     s.add_argument("--sessions", type=int, default=None, help="sessions per format (default 10)")
     s.set_defaults(func=_simulate)
+    v = sub.add_parser("verify", help="recompute the hashes of every recorded input and output")
+    v.add_argument("--results", default="results")
+    v.set_defaults(func=_verify)
     args = ap.parse_args(argv)
     return args.func(args)
 

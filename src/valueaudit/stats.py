@@ -52,7 +52,14 @@ __all__ = [
 
 #: Row labels of :func:`icc` (McGraw & Wong, 1996, naming). ICC(A,1) is Shrout &
 #: Fleiss (1979) ICC(2,1) and ICC(C,1) is their ICC(3,1); likewise for the k forms.
-ICC_TYPES: tuple[str, ...] = ("ICC(1,1)", "ICC(A,1)", "ICC(C,1)", "ICC(1,k)", "ICC(A,k)", "ICC(C,k)")
+ICC_TYPES: tuple[str, ...] = (
+    "ICC(1,1)",
+    "ICC(A,1)",
+    "ICC(C,1)",
+    "ICC(1,k)",
+    "ICC(A,k)",
+    "ICC(C,k)",
+)
 _ICC_COLUMNS = ("icc", "F", "df1", "df2", "p", "ci_low", "ci_high")
 _LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -163,7 +170,9 @@ def _icc_core(x: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
         # numerator and denominator multiplied by MSE^2 so that MSE = 0 is handled
         a_term = k * icc2 * msc
         b_term = (n * (1 + (k - 1) * icc2) - k * icc2) * mse
-        v_num = df_e * (a_term + b_term) ** 2
+        ab = a_term + b_term
+        ab = np.where(np.abs(ab) <= 1e-12 * (np.abs(a_term) + np.abs(b_term)), 0.0, ab)
+        v_num = df_e * ab**2
         v_den = df_r * a_term**2 + b_term**2
         v = v_num / v_den
         # MSE = MSC = 0 (raters identical): any finite v gives the limits [1, 1]
@@ -196,7 +205,9 @@ def _icc_core(x: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
 def _check_icc_input(arr: np.ndarray, what: str) -> None:
     n, k = arr.shape[-2:]
     if n < 2 or k < 2:
-        raise ValueError(f"{what} needs at least 2 targets (rows) and 2 raters (columns), got {n} x {k}")
+        raise ValueError(
+            f"{what} needs at least 2 targets (rows) and 2 raters (columns), got {n} x {k}"
+        )
     bad = ~np.isfinite(arr)
     if bad.any():
         kind = "NaN (missing)" if np.isnan(arr).any() else "infinite"
@@ -259,7 +270,9 @@ def icc(x: Any, alpha: float = 0.05) -> pd.DataFrame:
     arr = _float_array(x, 2, "x")
     _check_icc_input(arr, "icc")
     res = _icc_core(arr[None], alpha)
-    frame = pd.DataFrame({c: res[c][0] for c in _ICC_COLUMNS}, index=pd.Index(ICC_TYPES, name="type"))
+    frame = pd.DataFrame(
+        {c: res[c][0] for c in _ICC_COLUMNS}, index=pd.Index(ICC_TYPES, name="type")
+    )
     return frame
 
 
@@ -296,6 +309,9 @@ def icc_many(x3d: Any, names: Sequence[Any] | None = None, alpha: float = 0.05) 
         which = [labels[i] for i in np.flatnonzero(bad)]
         raise ValueError(f"icc_many: missing or infinite values in the matrices of {which}")
     _check_icc_input(arr, "icc_many")
+    if arr.shape[0] == 0:
+        empty = pd.MultiIndex.from_arrays([[], []], names=["model", "type"])
+        return pd.DataFrame({c: [] for c in _ICC_COLUMNS}, index=empty)
     res = _icc_core(arr, alpha)
     index = pd.MultiIndex.from_product([labels, ICC_TYPES], names=["model", "type"])
     return pd.DataFrame({c: res[c].reshape(-1) for c in _ICC_COLUMNS}, index=index)
@@ -343,7 +359,13 @@ def kendalls_w(x: Any, correct_ties: bool = True) -> dict[str, Any]:
     arr = _float_array(x, 2, "x")
     m, n = arr.shape
     out: dict[str, Any] = {
-        "W": np.nan, "chi2": np.nan, "df": max(n - 1, 0), "p": np.nan, "m": m, "n": n, "reason": None,
+        "W": np.nan,
+        "chi2": np.nan,
+        "df": max(n - 1, 0),
+        "p": np.nan,
+        "m": m,
+        "n": n,
+        "reason": None,
     }
     if m < 2 or n < 2:
         out["reason"] = f"needs at least 2 judges and 2 objects, got {m} x {n}"
@@ -397,8 +419,10 @@ def spearman_mean_pairwise(x: Any) -> dict[str, Any]:
     kept = arr[usable]
     r = kept.shape[0]
     result: dict[str, Any] = {
-        "mean_rho": np.nan, "n_pairs": r * (r - 1) // 2,
-        "n_excluded": int(arr.shape[0] - r), "n_rows": int(r),
+        "mean_rho": np.nan,
+        "n_pairs": r * (r - 1) // 2,
+        "n_excluded": int(arr.shape[0] - r),
+        "n_rows": int(r),
     }
     if r < 2:
         return result
@@ -434,7 +458,9 @@ def _coded_units(x: Any, level: str) -> tuple[np.ndarray, np.ndarray]:
         if "infinite" in str(exc):
             raise
         if level != "nominal":
-            raise ValueError(f"non-numeric labels only support level='nominal', not {level!r}") from None
+            raise ValueError(
+                f"non-numeric labels only support level='nominal', not {level!r}"
+            ) from None
         flat, values = pd.factorize(pd.Series(raw[~missing].astype(str)), sort=True)
         codes = np.zeros(raw.shape, dtype=np.int64)
         codes[~missing] = flat
@@ -493,11 +519,14 @@ def krippendorff_alpha(x: Any, level: str = "nominal") -> float:
         return float("nan")
     # value_counts (units x values) is the package's native input; values give the
     # domain (their numeric positions matter for interval and ratio)
-    return float(_kd.alpha(value_counts=counts[pairable], value_domain=values,
-                           level_of_measurement=level))
+    return float(
+        _kd.alpha(value_counts=counts[pairable], value_domain=values, level_of_measurement=level)
+    )
 
 
-def krippendorff_alpha_boot(x: Any, unit_weights: Any, level: str = "nominal") -> np.ndarray | float:
+def krippendorff_alpha_boot(
+    x: Any, unit_weights: Any, level: str = "nominal"
+) -> np.ndarray | float:
     """Krippendorff's alpha for bootstrap replicates given as unit resample counts.
 
     The coincidence matrix is a sum of per-unit contributions
@@ -638,7 +667,9 @@ def cohens_kappa(a: Any, b: Any, weights: str | None = None) -> float:
     return float(_ir.cohens_kappa(table, wt=weights, return_results=False))
 
 
-def cohens_kappa_boot(a: Any, b: Any, unit_weights: Any, weights: str | None = None) -> np.ndarray | float:
+def cohens_kappa_boot(
+    a: Any, b: Any, unit_weights: Any, weights: str | None = None
+) -> np.ndarray | float:
     """Cohen's kappa for bootstrap replicates given as unit resample counts.
 
     The replicate contingency table is ``sum_u w_u e_(a_u, b_u)``; kappa is then
