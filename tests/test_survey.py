@@ -87,10 +87,11 @@ def test_exclusions_are_sequential_and_add_up():
              {"rule": "straightlining", "max_sd": 0},
              {"rule": "duplicate", "column": "pid", "order_by": "t"}]
     inc, reason, flow = apply_exclusions(wide, rules)
-    assert inc.tolist() == [False, False, False, True, True]
-    assert reason[:3] == ["too_fast", "attention_check", "straightlining"]
-    # row 0 is too fast AND straight-lines: charged once, to the first rule that removes it
-    assert flow["excluded"].tolist() == [0, 1, 1, 1, 0, 3]
+    assert inc.tolist() == [False, False, False, False, True]
+    assert reason[:4] == ["too_fast", "attention_check", "straightlining", "duplicate"]
+    # row 0 is too fast AND straight-lines: charged once, to the first rule that removes it;
+    # row 3 repeats row 2's panel id: a second attempt is excluded even though the first was too
+    assert flow["excluded"].tolist() == [0, 1, 1, 1, 1, 4]
 
 
 def test_bad_export_is_named(humans_cfg, instrument, tmp_path):

@@ -43,3 +43,19 @@ def lineage(rule, per_model=False):
     if per_model:
         return f"{RES}/provenance/lineage/{rule}/{{model}}.json"
     return f"{RES}/provenance/lineage/{rule}.json"
+
+
+def provenance_inputs():
+    files = {
+        "instrument": [config["instrument"]],
+        "models": [config["models"]["table"]],
+        "raw_records": [raw_path(m) for m in MODELS],
+        "survey": [config["humans"]["export"]]
+        + (
+            [config["humans"]["respondents"]]
+            if config["humans"]["layout"] == "tidy"
+            else []
+        ),
+        "coding": [config["coding"]["source"], config["coding"]["codebook"]],
+    }
+    return files

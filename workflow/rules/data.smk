@@ -11,6 +11,8 @@ rule themes:
         lineage=lineage("themes"),
     log:
         f"{RES}/logs/themes.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     script:
         "../../scripts/themes.py"
 
@@ -23,6 +25,8 @@ rule models_table:
         lineage=lineage("models_table"),
     log:
         f"{RES}/logs/models_table.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     params:
         tiers=config["models"]["tiers"],
         live=[
@@ -45,6 +49,8 @@ rule parse_model:
         f"{RES}/logs/parse/{{model}}.log",
     group:
         "per_model"
+    conda:
+        "../../envs/valueaudit.yaml"
     script:
         "../../scripts/parse_model.py"
 
@@ -61,6 +67,8 @@ rule merge_responses:
         lineage=lineage("merge_responses"),
     log:
         f"{RES}/logs/merge_responses.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     script:
         "../../scripts/merge_responses.py"
 
@@ -82,6 +90,8 @@ rule import_survey:
         lineage=lineage("import_survey"),
     log:
         f"{RES}/logs/import_survey.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     params:
         humans={k: v for k, v in config["humans"].items() if k != "export"},
     script:
@@ -107,6 +117,8 @@ rule data_summary:
         lineage=lineage("data_summary"),
     log:
         f"{RES}/logs/data_summary.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     script:
         "../../scripts/data_summary.py"
 

@@ -2,22 +2,6 @@
 # every table and figure, per-model session accounting, and verification.
 
 
-def provenance_inputs():
-    files = {
-        "instrument": [config["instrument"]],
-        "models": [config["models"]["table"]],
-        "raw_records": [raw_path(m) for m in MODELS],
-        "survey": [config["humans"]["export"]]
-        + (
-            [config["humans"]["respondents"]]
-            if config["humans"]["layout"] == "tidy"
-            else []
-        ),
-        "coding": [config["coding"]["source"], config["coding"]["codebook"]],
-    }
-    return files
-
-
 rule provenance:
     input:
         **provenance_inputs(),
@@ -32,6 +16,8 @@ rule provenance:
         run=f"{RES}/provenance/run.json",
     log:
         f"{RES}/logs/provenance.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
@@ -39,7 +25,7 @@ rule provenance:
         config=config,
         groups=list(provenance_inputs()),
         models=MODELS,
-        lineage_dir=f"{RES}/provenance/lineage",
+        lineage_dir=lambda w, output: str(Path(output.manifest).parent / "lineage"),
     script:
         "../../scripts/provenance.py"
 
@@ -52,6 +38,8 @@ rule verify:
         report=f"{RES}/provenance/verify.csv",
     log:
         f"{RES}/logs/verify.log",
+    conda:
+        "../../envs/valueaudit.yaml"
     resources:
         mem_mb=500,
         runtime=5,
