@@ -502,3 +502,50 @@ def test_shuffled_null_exact_and_random():
     assert not rand["exact"] and rand["n_perm"] == 500
     assert rand["p"] == pytest.approx((1 + np.sum(rand["values"] >= 1 - 1e-12)) / 501)
     assert rand["mean"] < 0.5 < rand["observed"]
+
+
+def test_replicates_are_paired_through_shared_human_resample():
+    """Two models whose sessions are identical copies of one profile have no session
+    variation, so their replicates differ only through the human resample: equal
+    replicate arrays prove that every model saw the same human resample."""
+    _, humans = _data(n_h=50)
+    prof = np.array([3.0, 2.0, 2.5, 1.0, 0.5])
+    models = {"a": np.tile(prof, (4, 1)), "b": np.tile(prof, (6, 1)), "c": _data()[0]["m1"]}
+    df, reps = bootstrap_fidelity(
+        models, humans, B=120, seed=3, bias_correct=False, return_replicates=True
+    )
+    assert set(reps) == {"fidelity", "ordering", "exaggeration", "k", "calibration"}
+    assert reps["fidelity"].shape == (3, 120)
+    assert np.allclose(reps["fidelity"][0], reps["fidelity"][1], rtol=0, atol=1e-12)
+    assert np.allclose(reps["exaggeration"][0], reps["exaggeration"][1], rtol=0, atol=1e-12)
+    assert not np.array_equal(reps["fidelity"][0], reps["fidelity"][2])
+    lo, hi = np.quantile(reps["ordering"][2], [0.025, 0.975])
+    assert df.loc[2, "ordering_lo"] == pytest.approx(lo) and df.loc[2, "ordering_hi"] == (
+        pytest.approx(hi)
+    )
+
+
+def test_calibration_ci_mapped_from_ln_k_and_product_fidelity_ci():
+    models, humans = _data(n_models=3, n_s=10, n_h=200)  # k = 0.5, 1.0, 2.0
+    pct = bootstrap_fidelity(models, humans, B=200, seed=8)
+    prod = bootstrap_fidelity(models, humans, B=200, seed=8, fidelity_ci="product")
+    for _, r in pct.iterrows():
+        lo, hi = r["exaggeration_lo"], r["exaggeration_hi"]
+        if lo <= 0 <= hi:  # calibrated: upper limit of calibration is 1
+            assert r["calibration_hi"] == 1.0
+            assert r["calibration_lo"] == pytest.approx(math.exp(-max(-lo, hi)))
+        else:
+            near, far = sorted((abs(lo), abs(hi)))
+            assert r["calibration_lo"] == pytest.approx(math.exp(-far))
+            assert r["calibration_hi"] == pytest.approx(math.exp(-near))
+    assert prod["fidelity_lo"].to_numpy() == pytest.approx(
+        np.maximum(pct["ordering_lo"], 0) * pct["calibration_lo"]
+    )
+    assert prod["fidelity_hi"].to_numpy() == pytest.approx(
+        np.maximum(pct["ordering_hi"], 0) * pct["calibration_hi"]
+    )
+    cols = ["fidelity", "ordering_lo", "exaggeration_hi", "flag"]
+    pd.testing.assert_frame_equal(pct[cols], prod[cols])
+    assert (prod["fidelity_ci"] == "product").all()
+    with pytest.raises(ValueError, match="fidelity_ci"):
+        bootstrap_fidelity(models, humans, B=10, fidelity_ci="bca")

@@ -13,6 +13,9 @@ rule themes:
         f"{RES}/logs/themes.log",
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=500,
+        runtime=2,
     script:
         "../../scripts/themes.py"
 
@@ -27,6 +30,9 @@ rule models_table:
         f"{RES}/logs/models_table.log",
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=500,
+        runtime=2,
     params:
         tiers=config["models"]["tiers"],
         live=[
@@ -51,6 +57,9 @@ rule parse_model:
         "per_model"
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
     script:
         "../../scripts/parse_model.py"
 
@@ -69,6 +78,9 @@ rule merge_responses:
         f"{RES}/logs/merge_responses.log",
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=5,
     script:
         "../../scripts/merge_responses.py"
 
@@ -92,6 +104,9 @@ rule import_survey:
         f"{RES}/logs/import_survey.log",
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         humans={k: v for k, v in config["humans"].items() if k != "export"},
     script:
@@ -119,6 +134,9 @@ rule data_summary:
         f"{RES}/logs/data_summary.log",
     conda:
         "../../envs/valueaudit.yaml"
+    resources:
+        mem_mb=500,
+        runtime=2,
     script:
         "../../scripts/data_summary.py"
 
