@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/collect.smk"
 include: "workflow/rules/study1.smk"
 include: "workflow/rules/study2.smk"
 include: "workflow/rules/study3.smk"
@@ -26,4 +27,5 @@ rule all:
         STUDY1_TARGETS,
         STUDY2_TARGETS,
         STUDY3_TARGETS,
+        COLLECT_TARGETS,
         PROVENANCE_TARGETS,

@@ -35,7 +35,7 @@ def make_project(root: Path, params: SimParams | None = None, instrument: Path =
                  config_overrides: dict | None = None) -> Path:
     """Copy the workflow into ``root`` with a freshly simulated data set; return root."""
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "scripts", "profiles"):
+    for name in ("Snakefile", "workflow", "scripts", "profiles", "envs"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, root / name, dirs_exist_ok=True,

@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("verify", help="recompute the hashes of every recorded input and output")
     v.add_argument("--results", default="results")
     v.set_defaults(func=_verify)
+    from .collect.cli import register_cli
+
+    register_cli(sub)  # adds `valueaudit estimate` and `valueaudit prompts`
     args = ap.parse_args(argv)
     return args.func(args)
 

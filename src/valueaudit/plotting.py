@@ -7,6 +7,7 @@ column (single 3.5 in, double 7.1 in).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -27,6 +28,8 @@ DOUBLE = 7.1
 
 def setup() -> None:
     """Apply the house style (call once per script)."""
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     plt.rcParams.update({
         "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7,
         "ytick.labelsize": 7, "legend.fontsize": 7, "figure.dpi": 100, "savefig.dpi": 300,

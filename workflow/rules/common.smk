@@ -34,6 +34,21 @@ def raw_path(model):
     return f"{config['models']['raw_dir']}/{model}.jsonl"
 
 
+def collect_manifest(model):
+    """Collection manifest of a live model (checkpoint collect_model); [] for others."""
+    if model in LIVE:
+        return [f"{RES}/collect/manifest/{model}.json"]
+    return []
+
+
+def collected_raw(model):
+    """A model's raw records, for input functions: a live model's only after its
+    collection has run (checkpoint), so a new model's file is not a missing input."""
+    if model in LIVE:
+        checkpoints.collect_model.get(model=model)
+    return raw_path(model)
+
+
 def per_model(pattern):
     return expand(pattern, model=MODELS)
 
@@ -49,7 +64,7 @@ def provenance_inputs():
     files = {
         "instrument": [config["instrument"]],
         "models": [config["models"]["table"]],
-        "raw_records": [raw_path(m) for m in MODELS],
+        "raw_records": lambda wc: [collected_raw(m) for m in MODELS],
         "survey": [config["humans"]["export"]]
         + (
             [config["humans"]["respondents"]]

@@ -45,7 +45,8 @@ rule models_table:
 
 rule parse_model:
     input:
-        raw=lambda wc: raw_path(wc.model),
+        raw=lambda wc: collected_raw(wc.model),
+        collected=lambda wc: collect_manifest(wc.model),
         instrument=config["instrument"],
     output:
         responses=f"{RES}/data/responses/{{model}}.csv",

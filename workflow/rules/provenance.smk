@@ -5,7 +5,11 @@
 rule provenance:
     input:
         **provenance_inputs(),
-        targets=DATA_TARGETS + STUDY1_TARGETS + STUDY2_TARGETS + STUDY3_TARGETS,
+        targets=DATA_TARGETS
+        + STUDY1_TARGETS
+        + STUDY2_TARGETS
+        + STUDY3_TARGETS
+        + COLLECT_TARGETS,
         status=f"{RES}/data/parse_status.csv",
     output:
         manifest=f"{RES}/provenance/inputs.json",

@@ -1,2 +1,263 @@
-# Study 1 rules: see the issue text; filled in by the study implementation.
-STUDY1_TARGETS = []
+# Study 1 (METHODS 4): export the open-ended answers for coders, import their
+# coding (.qdpx or coding CSV), and report the codebook, theme prevalence,
+# inter-coder reliability, saturation and co-occurrence.
+
+S1 = f"{RES}/study1"
+S1_CAT = "Study 1: thematic coding"
+# seeds: config seed + a fixed offset per analysis
+S1_SEED_BOOT = config["seed"] + 1101
+S1_SEED_SATURATION = config["seed"] + 1102
+S1_SEED_EXEMPLAR = config["seed"] + 1103
+# how the coders' presence judgements are combined for prevalence and co-occurrence
+S1_RULE = config["study1"].get("prevalence_rule", "mean")
+
+
+rule study1_answers:
+    input:
+        raw=lambda wc: collected_raw(wc.model),
+        collected=lambda wc: collect_manifest(wc.model),
+    output:
+        answers=f"{S1}/answers/{{model}}.csv",
+        lineage=lineage("study1_answers", per_model=True),
+    log:
+        f"{RES}/logs/study1/answers/{{model}}.log",
+    group:
+        "per_model"
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        task="open",
+    script:
+        "../../scripts/study1_answers.py"
+
+
+rule study1_export:
+    input:
+        answers=per_model(f"{S1}/answers/{{model}}.csv"),
+        codebook=config["coding"]["codebook"],
+        instrument=config["instrument"],
+    output:
+        qdpx=f"{S1}/export/open_answers.qdpx",
+        csv=f"{S1}/export/open_answers.csv",
+        lineage=lineage("study1_export"),
+    log:
+        f"{RES}/logs/study1/export.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../../scripts/study1_export.py"
+
+
+rule study1_import:
+    input:
+        source=config["coding"]["source"],
+        codebook=config["coding"]["codebook"],
+        instrument=config["instrument"],
+        themes=f"{RES}/data/themes.csv",
+        # a coding CSV carries no texts: the answers it codes are coding.answers, else
+        # the answers exported here from the raw records
+        answers=lambda wc: (
+            (config["coding"].get("answers") or f"{S1}/export/open_answers.csv")
+            if config["coding"]["format"] == "csv"
+            else []
+        ),
+    output:
+        sources=f"{S1}/sources.csv",
+        coding=f"{S1}/coding.csv",
+        presence=f"{S1}/presence.csv",
+        lineage=lineage("study1_import"),
+    log:
+        f"{RES}/logs/study1/import.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=config["coding"]["format"],
+    script:
+        "../../scripts/study1_import.py"
+
+
+rule study1_codebook:
+    input:
+        codebook=config["coding"]["codebook"],
+        themes=f"{RES}/data/themes.csv",
+        coding=f"{S1}/coding.csv",
+    output:
+        table=report(
+            multiext(f"{S1}/tables/codebook", ".csv", ".tex", ".md"),
+            caption="../report/study1/codebook.rst",
+            category=S1_CAT,
+            subcategory="Tables",
+        ),
+        lineage=lineage("study1_codebook"),
+    log:
+        f"{RES}/logs/study1/codebook.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        seed=S1_SEED_EXEMPLAR,
+    script:
+        "../../scripts/study1_codebook.py"
+
+
+rule study1_prevalence:
+    input:
+        presence=f"{S1}/presence.csv",
+        themes=f"{RES}/data/themes.csv",
+        models=f"{RES}/data/models.csv",
+    output:
+        prevalence=f"{S1}/prevalence.csv",
+        by_coder=f"{S1}/prevalence_by_coder.csv",
+        reliability=f"{S1}/reliability.csv",
+        table=report(
+            multiext(f"{S1}/tables/prevalence_reliability", ".csv", ".tex", ".md"),
+            caption="../report/study1/prevalence_reliability.rst",
+            category=S1_CAT,
+            subcategory="Tables",
+        ),
+        by_model=report(
+            multiext(f"{S1}/tables/prevalence_by_model", ".csv", ".tex", ".md"),
+            caption="../report/study1/prevalence_by_model.rst",
+            category=S1_CAT,
+            subcategory="Tables",
+        ),
+        heatmap=report(
+            multiext(f"{S1}/figures/prevalence_heatmap", ".pdf", ".png"),
+            caption="../report/study1/prevalence_heatmap.rst",
+            category=S1_CAT,
+            subcategory="Figures",
+        ),
+        lineage=lineage("study1_prevalence"),
+    log:
+        f"{RES}/logs/study1/prevalence.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        rule=S1_RULE,
+        bootstrap=config["study1"]["bootstrap"],
+        seed=S1_SEED_BOOT,
+    script:
+        "../../scripts/study1_prevalence.py"
+
+
+rule study1_saturation:
+    input:
+        sources=f"{S1}/sources.csv",
+        coding=f"{S1}/coding.csv",
+    output:
+        curve=f"{S1}/saturation_curve.csv",
+        table=report(
+            multiext(f"{S1}/tables/saturation", ".csv", ".tex", ".md"),
+            caption="../report/study1/saturation_table.rst",
+            category=S1_CAT,
+            subcategory="Tables",
+        ),
+        figure=report(
+            multiext(f"{S1}/figures/saturation", ".pdf", ".png"),
+            caption="../report/study1/saturation.rst",
+            category=S1_CAT,
+            subcategory="Figures",
+        ),
+        lineage=lineage("study1_saturation"),
+    log:
+        f"{RES}/logs/study1/saturation.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        orders=config["study1"]["saturation_orders"],
+        threshold=config["study1"]["saturation_threshold"],
+        seed=S1_SEED_SATURATION,
+    script:
+        "../../scripts/study1_saturation.py"
+
+
+rule study1_cooccurrence:
+    input:
+        presence=f"{S1}/presence.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        table=report(
+            multiext(f"{S1}/tables/cooccurrence", ".csv", ".tex", ".md"),
+            caption="../report/study1/cooccurrence_table.rst",
+            category=S1_CAT,
+            subcategory="Tables",
+        ),
+        figure=report(
+            multiext(f"{S1}/figures/cooccurrence", ".pdf", ".png"),
+            caption="../report/study1/cooccurrence.rst",
+            category=S1_CAT,
+            subcategory="Figures",
+        ),
+        lineage=lineage("study1_cooccurrence"),
+    log:
+        f"{RES}/logs/study1/cooccurrence.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        rule=S1_RULE,
+    script:
+        "../../scripts/study1_cooccurrence.py"
+
+
+rule study1_macros:
+    input:
+        prevalence=f"{S1}/prevalence.csv",
+        reliability=f"{S1}/reliability.csv",
+        saturation=f"{S1}/tables/saturation.csv",
+        sources=f"{S1}/sources.csv",
+        coding=f"{S1}/coding.csv",
+    output:
+        macros=f"{S1}/macros.tex",
+        lineage=lineage("study1_macros"),
+    log:
+        f"{RES}/logs/study1/macros.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../../scripts/study1_macros.py"
+
+
+STUDY1_TARGETS = [
+    f"{S1}/export/open_answers.qdpx",
+    f"{S1}/export/open_answers.csv",
+    *multiext(f"{S1}/tables/codebook", ".csv", ".tex", ".md"),
+    *multiext(f"{S1}/tables/prevalence_reliability", ".csv", ".tex", ".md"),
+    *multiext(f"{S1}/tables/prevalence_by_model", ".csv", ".tex", ".md"),
+    *multiext(f"{S1}/tables/saturation", ".csv", ".tex", ".md"),
+    *multiext(f"{S1}/tables/cooccurrence", ".csv", ".tex", ".md"),
+    *multiext(f"{S1}/figures/prevalence_heatmap", ".pdf", ".png"),
+    *multiext(f"{S1}/figures/saturation", ".pdf", ".png"),
+    *multiext(f"{S1}/figures/cooccurrence", ".pdf", ".png"),
+    f"{S1}/macros.tex",
+]

@@ -1,0 +1,277 @@
+"""The append-only raw-record store of one model, and what is still missing from it.
+
+One JSONL file per model, one JSON object per session attempt
+(``workflow/schemas/raw_record.schema.yaml``). The file is only ever appended
+to: every record is written with one ``write`` of the whole line, then
+``flush`` + ``fsync``, so a process killed at any moment (``kill -9``) loses
+at most the calls still in flight. Between runs the file is read-only (the
+write bits are cleared, as Snakemake's ``protected()`` does); a run restores
+the owner's write bit while it appends and clears it again when it closes.
+An exclusive ``flock`` stops two collectors from appending to one file.
+
+A line cut short by a crash (a power loss during ``write``) is the only thing
+ever removed: it is not a record (it was never completely written), and it
+is moved to ``<file>.torn`` before the file is truncated to its last
+complete line, so the next run can append valid JSONL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import stat
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "RawStore",
+    "StoreLockedError",
+    "SessionTask",
+    "read_records",
+    "session_keys",
+    "plan_sessions",
+    "recollect_tag",
+    "has_answer",
+    "GroupCommitWriter",
+]
+
+log = logging.getLogger("valueaudit.collect")
+
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+class StoreLockedError(RuntimeError):
+    """Another process is appending to the same raw-record file."""
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """Every complete record in ``path`` (``[]`` if the file does not exist).
+
+    A torn last line (no newline) is ignored here and repaired by
+    :class:`RawStore` when a collector opens the file; any other line that is
+    not a JSON object raises ``ValueError`` naming the file and line.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+    return _parse_lines(data, path)
+
+
+def _parse_lines(data: bytes, path: Path) -> list[dict]:
+    out = []
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: line {n} is not valid UTF-8 JSON ({exc})") from None
+        if not isinstance(rec, dict):
+            raise ValueError(f"{path}: line {n} is not a JSON object")
+        out.append(rec)
+    return out
+
+
+class RawStore:
+    """Exclusive, append-only access to one model's raw-record file.
+
+    Use as a context manager::
+
+        with RawStore(path) as store:
+            existing = store.records
+            store.append([record])        # write + flush + fsync
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.records: list[dict] = []
+        self._fd: int | None = None
+        self.torn_bytes = 0
+
+    def __enter__(self) -> RawStore:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            mode = self.path.stat().st_mode
+            if not mode & stat.S_IWUSR:
+                os.chmod(self.path, stat.S_IMODE(mode) | stat.S_IWUSR)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            self._protect()
+            raise StoreLockedError(
+                f"{self.path}: another collection is appending to this file; wait for it to finish"
+            ) from None
+        self._fd = fd
+        try:
+            self._recover_tail()
+            self.records = read_records(self.path)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _recover_tail(self) -> None:
+        size = os.fstat(self._fd).st_size
+        if size == 0:
+            return
+        data = self.path.read_bytes()
+        if data.endswith(b"\n"):
+            return
+        keep = data.rfind(b"\n") + 1
+        fragment = data[keep:]
+        torn = self.path.with_name(self.path.name + ".torn")
+        with open(torn, "ab") as fh:
+            fh.write(fragment + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.ftruncate(self._fd, keep)
+        os.fsync(self._fd)
+        self.torn_bytes = len(fragment)
+        log.warning("%s: an incomplete last line (%d bytes, interrupted write) was moved to %s",
+                    self.path, len(fragment), torn)
+
+    def append(self, records: list[dict]) -> None:
+        """Append records (one line each) with a single write, then fsync."""
+        if self._fd is None:
+            raise RuntimeError("RawStore is not open")
+        if not records:
+            return
+        blob = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+        data = memoryview(blob.encode("utf-8"))
+        while data:
+            n = os.write(self._fd, data)
+            data = data[n:]
+        os.fsync(self._fd)
+        self.records.extend(records)
+
+    def _protect(self) -> None:
+        try:
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+            os.chmod(self.path, mode & ~_WRITE_BITS)
+        except FileNotFoundError:  # pragma: no cover
+            pass
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.fsync(self._fd)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+                self._protect()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class GroupCommitWriter:
+    """Asynchronous front of a :class:`RawStore`: ``await write(rec)`` returns once
+    the record is on disk. Records that arrive while a write is in progress are
+    written together (one write + one fsync: group commit), so durability does
+    not cap throughput."""
+
+    def __init__(self, store: RawStore):
+        self.store = store
+        self._pending: list[tuple[dict, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def write(self, record: dict) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((record, fut))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        await fut
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await asyncio.to_thread(self.store.append, [r for r, _ in batch])
+            except BaseException as exc:  # disk full, ...: every waiter sees the error
+                for _, f in batch:
+                    if not f.done():
+                        f.set_exception(exc)
+                continue
+            for _, f in batch:
+                if not f.done():
+                    f.set_result(None)
+
+    async def drain(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+
+# ---------------------------------------------------------------------------
+# planning: which sessions still need a call
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, order=True)
+class SessionTask:
+    """One session to query: task, 1-based session index, attempt number to record."""
+
+    task: str
+    session: int
+    attempt: int
+
+
+def session_keys(spec: dict) -> list[tuple[str, int]]:
+    """Every (task, session) a live-model config entry asks for."""
+    keys = []
+    for task in spec.get("tasks", ["rating", "ranking", "open"]):
+        n = spec.get("open_sessions", 4) if task == "open" else spec.get("sessions", 10)
+        keys.extend((task, s) for s in range(1, int(n) + 1))
+    return keys
+
+
+def recollect_tag(spec: dict) -> str | None:
+    """The recollection round a config entry asks for (``None``: no recollection).
+
+    ``recollect: true`` is the round ``"true"``; a string names a round, so a
+    model can be recollected again later by naming a new round.
+    """
+    r = spec.get("recollect", False)
+    if r is False or r is None or r == "":
+        return None
+    return "true" if r is True else str(r)
+
+
+def has_answer(record: dict) -> bool:
+    """Did this attempt get a response body back (whatever it says)?"""
+    return record.get("response_body") is not None
+
+
+def plan_sessions(spec: dict, records: list[dict]) -> list[SessionTask]:
+    """Sessions to query now, in (task, session) order.
+
+    A session is queried when it has no record yet, or when its last attempt
+    ended without any response (an API or transport error). Sessions with an
+    answer - whatever the answer says (refusals, unparseable text) - are never
+    queried again, except in a recollection round (``recollect``), where a
+    session is queried once more unless it already has an answer from that
+    round. The attempt number continues from the highest one on file, so old
+    records are kept and the newest attempt is the one analysed.
+    """
+    tag = recollect_tag(spec)
+    by_key: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for r in records:
+        if r.get("model_id") == spec["id"]:
+            by_key[(r["task"], int(r["session"]))].append(r)
+    out = []
+    for task, s in session_keys(spec):
+        recs = by_key.get((task, s), [])
+        relevant = recs if tag is None else [
+            r for r in recs if (r.get("collection") or {}).get("recollect") == tag]
+        need = not relevant or not has_answer(max(relevant, key=lambda r: int(r["attempt"])))
+        if need:
+            attempt = 1 + max((int(r["attempt"]) for r in recs), default=0)
+            out.append(SessionTask(task, s, attempt))
+    return out
