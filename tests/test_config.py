@@ -22,7 +22,7 @@ def test_default_config_is_valid_and_defaults_filled():
 def test_defaults_fill_missing_sections():
     c = copy.deepcopy(BASE)
     del c["study2"]
-    assert validate_config(c)["study2"] == {"min_sessions": 3, "bootstrap": 2000}
+    assert validate_config(c)["study2"] == {"min_sessions": 3, "bootstrap": 2000, "max_clusters": 8}
 
 
 @pytest.mark.parametrize(
