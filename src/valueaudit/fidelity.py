@@ -137,6 +137,13 @@ def _rank_corr(rm: np.ndarray, rh: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ point metrics
+def _tie_round(x: np.ndarray, decimals: int = 9) -> np.ndarray:
+    """Round before ranking so that theme means that are equal in exact arithmetic
+    (e.g. 124/27 reached by two summation orders) tie instead of being ordered
+    by floating-point noise; ties then get average ranks."""
+    return np.round(np.asarray(x, dtype=float), decimals)
+
+
 def profile_fidelity(model: Any, human: Any) -> dict[str, Any]:
     r"""Profile fidelity of one model profile against one human profile.
 
@@ -214,7 +221,7 @@ def profile_fidelity(model: Any, human: Any) -> dict[str, Any]:
     den = sd_m**2 + sd_h**2 + (mean_m - mean_h) ** 2
     out["ccc"] = 2.0 * cov / den if den > 0 else float("nan")
     if not (flat_m or flat_h):
-        out["ordering"] = float(sps.spearmanr(m, h).statistic)
+        out["ordering"] = float(sps.spearmanr(_tie_round(m), _tie_round(h)).statistic)
         out["pearson"] = float(sps.pearsonr(m, h).statistic)
         k = sd_m / sd_h
         out["k"] = k
@@ -247,8 +254,8 @@ def _metrics(M: np.ndarray, H: np.ndarray) -> dict[str, np.ndarray]:
         out["ccc"] = np.where(den > 0, 2.0 * cov / den, np.nan)
         out["pearson"] = np.where(ok, np.clip(cov / (sd_m * sd_h), -1.0, 1.0), np.nan)
         k = np.where(ok, sd_m / sd_h, np.nan)
-    rm = sps.rankdata(M, axis=-1)
-    rh = sps.rankdata(H, axis=-1)
+    rm = sps.rankdata(_tie_round(M), axis=-1)
+    rh = sps.rankdata(_tie_round(H), axis=-1)
     out["ordering"] = np.where(ok, _rank_corr(rm, rh), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["exaggeration"] = np.log(k)
@@ -578,7 +585,7 @@ def bootstrap_fidelity(
     flat_h_pt = bool(_flat(sdh_raw_pt, h_pt))
     h_bs, sdh_raw_bs, sdh_bs = _profile_spread(Wh, Xh, bias_correct)
     flat_h_bs = _flat(sdh_raw_bs, h_bs)
-    rank_h_bs = sps.rankdata(h_bs, axis=-1)
+    rank_h_bs = sps.rankdata(_tie_round(h_bs), axis=-1)
 
     rows: dict[int, dict[str, Any]] = {}
     groups: dict[int, list[int]] = {}
@@ -627,7 +634,7 @@ def bootstrap_fidelity(
             del W
             ok_bs = ~_flat(sdm_raw_bs, m_bs) & ~flat_h_bs[None, :]
             ordering_bs = np.where(
-                ok_bs, _rank_corr(sps.rankdata(m_bs, axis=-1), rank_h_bs), np.nan
+                ok_bs, _rank_corr(sps.rankdata(_tie_round(m_bs), axis=-1), rank_h_bs), np.nan
             )
             with np.errstate(divide="ignore", invalid="ignore"):
                 k_bs = np.where(ok_bs, sdm_bs / sdh_bs[None, :], np.nan)

@@ -1,2 +1,319 @@
-# Study 3 rules: see the issue text; filled in by the study implementation.
-STUDY3_TARGETS = []
+# Study 3 (METHODS 6): the human-vs-LLM profile-fidelity benchmark. Per model:
+# fidelity with bootstrap CIs, single sessions and the shuffled null; then the
+# human reference, the leaderboard with reference points, model
+# characteristics, the focal theme (Agency), robustness and the macros.
+
+S3 = f"{RES}/study3"
+S3_CAT = "Study 3: profile-fidelity benchmark"
+S3_FMT = config["profiles"]["response_format"]
+# seeds: config seed + a fixed offset per analysis
+S3_SEED_BOOT = config["seed"] + 3101
+S3_SEED_NULL = config["seed"] + 3102
+S3_SEED_HUMAN = config["seed"] + 3103
+S3_SEED_CEILING = config["seed"] + 3104
+S3_SEED_CONSENSUS = config["seed"] + 3105
+S3_SEED_JITTER = config["seed"] + 3106
+
+
+# helpers as lambdas (the linter wants functions in common modules)
+s3_table = lambda name: multiext(f"{S3}/tables/{name}", ".csv", ".tex", ".md")
+s3_figure = lambda name: multiext(f"{S3}/figures/{name}", ".pdf", ".png")
+s3_report = lambda files, name, sub: report(
+    files,
+    caption=f"../report/study3/{name}.rst",
+    category=S3_CAT,
+    subcategory=sub,
+)
+
+
+rule study3_model:
+    input:
+        responses=f"{RES}/data/responses/{{model}}.csv",
+        humans=f"{RES}/data/human_scores.csv",
+        instrument=config["instrument"],
+    output:
+        fidelity=f"{S3}/models/{{model}}/fidelity.csv",
+        sessions=f"{S3}/models/{{model}}/sessions.csv",
+        profile=f"{S3}/models/{{model}}/profile.csv",
+        lineage=lineage("study3_model", per_model=True),
+    log:
+        f"{RES}/logs/study3/model/{{model}}.log",
+    group:
+        "per_model"
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        bootstrap=config["study3"]["bootstrap"],
+        bias_correct=config["study3"]["bias_correct"],
+        fidelity_ci=config["study3"].get("fidelity_ci", "percentile"),
+        null_permutations=config["study3"]["null_permutations"],
+        seed=S3_SEED_BOOT,
+        null_seed=S3_SEED_NULL,
+    script:
+        "../../scripts/study3_model.py"
+
+
+rule study3_fidelity:
+    input:
+        fidelity=per_model(f"{S3}/models/{{model}}/fidelity.csv"),
+        sessions=per_model(f"{S3}/models/{{model}}/sessions.csv"),
+        profile=per_model(f"{S3}/models/{{model}}/profile.csv"),
+        models=f"{RES}/data/models.csv",
+        humans=f"{RES}/data/human_scores.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        fidelity=f"{S3}/fidelity.csv",
+        sessions=f"{S3}/sessions.csv",
+        profiles=f"{S3}/model_profiles.csv",
+        reference=f"{S3}/reference.csv",
+        loo=f"{S3}/loo_humans.csv",
+        lineage=lineage("study3_fidelity"),
+    log:
+        f"{RES}/logs/study3/fidelity.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        min_sessions=config["study3"].get("min_sessions", 3),
+        noise_ceiling_splits=config["study3"]["noise_ceiling_splits"],
+        tiers=config["models"]["tiers"],
+        seed=S3_SEED_CEILING,
+    script:
+        "../../scripts/study3_fidelity.py"
+
+
+rule study3_humans:
+    input:
+        humans=f"{RES}/data/human_scores.csv",
+        flow=f"{RES}/data/human_flow.csv",
+        respondents=f"{RES}/data/respondents.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        flow=s3_report(s3_table("sample_flow"), "sample_flow", "Human reference"),
+        demographics=s3_report(
+            s3_table("demographics"), "demographics", "Human reference"
+        ),
+        profile=s3_report(s3_table("human_profile"), "human_profile", "Human reference"),
+        pairwise=s3_report(
+            s3_table("human_pairwise"), "human_pairwise", "Human reference"
+        ),
+        lineage=lineage("study3_humans"),
+    log:
+        f"{RES}/logs/study3/humans.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+        bootstrap=config["study3"]["bootstrap"],
+        seed=S3_SEED_HUMAN,
+        demographics=list(config["humans"]["demographics"]),
+    script:
+        "../../scripts/study3_humans.py"
+
+
+rule study3_leaderboard:
+    input:
+        fidelity=f"{S3}/fidelity.csv",
+        sessions=f"{S3}/sessions.csv",
+        reference=f"{S3}/reference.csv",
+        loo=f"{S3}/loo_humans.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        board=s3_report(s3_table("leaderboard"), "leaderboard", "Fidelity"),
+        reference=s3_report(
+            s3_table("reference_points"), "reference_points", "Fidelity"
+        ),
+        respondent=s3_report(
+            s3_table("respondent_level"), "respondent_level", "Fidelity"
+        ),
+        forest=s3_report(s3_figure("forest"), "forest", "Figures"),
+        quadrant=s3_report(
+            s3_figure("ordering_exaggeration"), "ordering_exaggeration", "Figures"
+        ),
+        respondent_fig=s3_report(
+            s3_figure("respondent_level"), "respondent_level_figure", "Figures"
+        ),
+        lineage=lineage("study3_leaderboard"),
+    log:
+        f"{RES}/logs/study3/leaderboard.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+        tiers=config["models"]["tiers"],
+        boot_seed=S3_SEED_BOOT,
+    script:
+        "../../scripts/study3_leaderboard.py"
+
+
+rule study3_profiles:
+    input:
+        human=f"{S3}/tables/human_profile.csv",
+        fidelity=f"{S3}/fidelity.csv",
+        profiles=f"{S3}/model_profiles.csv",
+        themes=f"{RES}/data/themes.csv",
+        instrument=config["instrument"],
+    output:
+        table=s3_report(s3_table("profiles"), "profiles_table", "Human reference"),
+        figure=s3_report(s3_figure("profiles"), "profiles", "Figures"),
+        lineage=lineage("study3_profiles"),
+    log:
+        f"{RES}/logs/study3/profiles.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+        bootstrap=config["study3"]["bootstrap"],
+        seed=S3_SEED_CONSENSUS,
+    script:
+        "../../scripts/study3_profiles.py"
+
+
+rule study3_characteristics:
+    input:
+        fidelity=f"{S3}/fidelity.csv",
+    output:
+        table=s3_report(
+            s3_table("characteristics"), "characteristics", "Model characteristics"
+        ),
+        figure=s3_report(
+            s3_figure("characteristics"), "characteristics_figure", "Figures"
+        ),
+        lineage=lineage("study3_characteristics"),
+    log:
+        f"{RES}/logs/study3/characteristics.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+        tiers=config["models"]["tiers"],
+        seed=S3_SEED_JITTER,
+    script:
+        "../../scripts/study3_characteristics.py"
+
+
+rule study3_agency:
+    input:
+        humans=f"{RES}/data/human_scores.csv",
+        fidelity=f"{S3}/fidelity.csv",
+        profiles=f"{S3}/model_profiles.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        summary=s3_report(s3_table("agency"), "agency", "Agency"),
+        tests=s3_report(s3_table("agency_tests"), "agency_tests", "Agency"),
+        figure=s3_report(s3_figure("agency_rank"), "agency_rank", "Figures"),
+        lineage=lineage("study3_agency"),
+    log:
+        f"{RES}/logs/study3/agency.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+        focal=config["study3"].get("focal_theme", "agency"),
+    script:
+        "../../scripts/study3_agency.py"
+
+
+rule study3_robustness:
+    input:
+        fidelity=f"{S3}/fidelity.csv",
+    output:
+        table=s3_report(s3_table("robustness"), "robustness", "Robustness"),
+        ranks=s3_report(s3_table("robustness_ranks"), "robustness_ranks", "Robustness"),
+        lineage=lineage("study3_robustness"),
+    log:
+        f"{RES}/logs/study3/robustness.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+    script:
+        "../../scripts/study3_robustness.py"
+
+
+rule study3_macros:
+    input:
+        flow=f"{S3}/tables/sample_flow.csv",
+        leaderboard=f"{S3}/tables/leaderboard.csv",
+        reference=f"{S3}/tables/reference_points.csv",
+        characteristics=f"{S3}/tables/characteristics.csv",
+        agency=f"{S3}/tables/agency.csv",
+        robustness=f"{S3}/tables/robustness.csv",
+        pairwise=f"{S3}/tables/human_pairwise.csv",
+        themes=f"{RES}/data/themes.csv",
+    output:
+        macros=f"{S3}/macros.tex",
+        lineage=lineage("study3_macros"),
+    log:
+        f"{RES}/logs/study3/macros.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        fmt=S3_FMT,
+    script:
+        "../../scripts/study3_macros.py"
+
+
+STUDY3_TARGETS = [
+    *s3_table("sample_flow"),
+    *s3_table("demographics"),
+    *s3_table("human_profile"),
+    *s3_table("human_pairwise"),
+    *s3_table("profiles"),
+    *s3_table("leaderboard"),
+    *s3_table("reference_points"),
+    *s3_table("respondent_level"),
+    *s3_table("characteristics"),
+    *s3_table("agency"),
+    *s3_table("agency_tests"),
+    *s3_table("robustness"),
+    *s3_table("robustness_ranks"),
+    *s3_figure("profiles"),
+    *s3_figure("forest"),
+    *s3_figure("ordering_exaggeration"),
+    *s3_figure("respondent_level"),
+    *s3_figure("characteristics"),
+    *s3_figure("agency_rank"),
+    f"{S3}/macros.tex",
+]
+
+
+rule study3:
+    input:
+        STUDY3_TARGETS,
+    localrule: True
