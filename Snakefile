@@ -17,6 +17,7 @@ include: "workflow/rules/collect.smk"
 include: "workflow/rules/study1.smk"
 include: "workflow/rules/study2.smk"
 include: "workflow/rules/study3.smk"
+include: "workflow/rules/paper.smk"
 include: "workflow/rules/provenance.smk"
 
 
@@ -28,4 +29,5 @@ rule all:
         STUDY2_TARGETS,
         STUDY3_TARGETS,
         COLLECT_TARGETS,
+        PAPER_TARGETS,
         PROVENANCE_TARGETS,

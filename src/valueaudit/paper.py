@@ -69,3 +69,129 @@ def merge_macros(paths: list[str | Path], out: str | Path) -> dict[str, str]:
     with atomic_path(out) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return seen
+
+
+# ---------------------------------------------------------------------------
+# summary.md: each headline finding, with its numbers, from the macros
+# ---------------------------------------------------------------------------
+def _md(v: str) -> str:
+    return v.replace("$<$", "<").replace("\\%", "%").replace("$", "").replace("\\", "")
+
+
+def _num(v: str) -> float:
+    """Parse an APA-formatted number ('.045', '< .001', '79.7%') for a verdict."""
+    t = _md(v).strip()
+    if t.startswith("<"):
+        return float(t[1:].strip()) / 2
+    if t.endswith("%"):
+        return float(t[:-1]) / 100
+    try:
+        return float(t)
+    except ValueError:
+        return float("nan")
+
+
+def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) -> str:
+    """The headline findings as Markdown, every number taken from the macros ``m``.
+
+    Each finding gets a verdict ("supported" / "not supported") computed from
+    the numbers, so the same text can show or refute the paper's findings on
+    any data set.
+    """
+    g = {k: _md(v) for k, v in m.items()}
+
+    def verdict(ok: bool) -> str:
+        return "**supported**" if ok else "**not supported**"
+
+    lines = ["# Summary of findings", ""]
+    if simulated:
+        lines += ["> These results come from the embedded SIMULATED data set: model names are synthetic "
+                  "and no number is a claim about a real product or person.", ""]
+    lines += [
+        f"Human reference: {g['humanN']} respondents analysed ({g['humanCollected']} collected, "
+        f"{g['humanExcluded']} excluded by the exclusion rules); {g['modelsN']} of {g['modelsTotal']} models "
+        f"analysed ({g['modelsNotAnalysed']} with too few valid sessions); {g['nThemes']} themes; profiles "
+        f"from the {g['responseFormat']} format; bootstrap B = {g['bootstrapB']}.",
+        "",
+        "## Study 3: the fidelity benchmark",
+        "",
+    ]
+    ordered = _num(m["orderedShare"]) > 0.5
+    lines.append(
+        f"1. Most models reproduce the human ordering of priorities: {verdict(ordered)}. "
+        f"{g['orderedN']} of {g['modelsN']} models ({g['orderedShare']}) reach Spearman rho >= "
+        f"{g['orderingCrit']} with the human profile (the one-sided .05 critical value for "
+        f"{g['nThemes']} themes). Median fidelity {g['fidelityMedian']} (range {g['fidelityMin']} to "
+        f"{g['fidelityMax']}); the human noise ceiling (random halves) is {g['ceilingFidelity']} "
+        f"[{g['ceilingLow']}, {g['ceilingHigh']}]."
+    )
+    exag = int(float(g["exaggeratingN"])) > 0
+    lines.append(
+        f"2. Some models exaggerate the differences between priorities: {verdict(exag)}. "
+        f"{g['exaggeratingN']} models ({g['exaggeratingShare']}) have a 95% CI of ln k above 0 "
+        f"(exaggerate), {g['flatteningN']} ({g['flatteningShare']}) below 0 (flatten); "
+        f"{g['orderedExaggeratingN']} ({g['orderedExaggeratingShare']}) are ordered but exaggerated."
+    )
+    ps = [_num(m["sizeP"]), _num(m["recencyP"]), _num(m["tierP"])]
+    no_scale = all(p >= alpha for p in ps)
+    lines.append(
+        f"3. Fidelity does not scale with size, recency or capability tier: {verdict(no_scale)}. "
+        f"Log size: Spearman rho = {g['sizeRho']}, p = {g['sizeP']} (n = {g['sizeN']}; "
+        f"{g['sizeMissing']} models without a disclosed size left out, not imputed); release date: "
+        f"rho = {g['recencyRho']}, p = {g['recencyP']} (n = {g['recencyN']}); tier: Kruskal-Wallis "
+        f"H({g['tierDf']}) = {g['tierH']}, p = {g['tierP']}. OLS with HC3 errors: size b = "
+        f"{g['olsSizeB']}, p = {g['olsSizeP']}; recency b = {g['olsRecencyB']}, p = {g['olsRecencyP']}; "
+        f"tier F = {g['olsTierF']}, p = {g['olsTierP']}."
+    )
+    agency = _num(m["agencyHumanRank"]) == _num(m["nThemes"]) and _num(m["agencyModelsLastShare"]) > 0.5
+    lines.append(
+        f"4. Humans and models deprioritise {g['agencyLabel']}: {verdict(agency)}. Humans rank it "
+        f"{g['agencyHumanRank']} of {g['nThemes']}; {g['agencyModelsLastN']} models "
+        f"({g['agencyModelsLastShare']}) rank it last (binomial test against 1/{g['nThemes']}: "
+        f"p {g['agencyBinomP'] if g['agencyBinomP'].startswith('<') else '= ' + g['agencyBinomP']}); "
+        f"median model rank {g['agencyModelMedianRank']}."
+    )
+    lines.append(
+        f"5. Reference points: single sessions reach a median fidelity of {g['sessionFidelity']} "
+        f"[{g['sessionLow']}, {g['sessionHigh']}] against single humans' {g['looFidelity']} "
+        f"[{g['looLow']}, {g['looHigh']}] (leave-one-out); the median model sits at the "
+        f"{g['humanPercentileMedian']}th percentile of humans; the shuffled-label null gives a median "
+        f"fidelity of {g['nullMedian']}, beaten by {g['nullBeatenN']} models."
+    )
+    lines.append(
+        f"6. Robustness: Kendall's tau between the fidelity leaderboard and the leaderboards under "
+        f"Lin's CCC {g['tauCcc']}, Pearson r {g['tauPearson']}, D^2 {g['tauDTwo']}, the other response "
+        f"format {g['tauOtherFormat']}."
+    )
+    lines += ["", "## Study 2: stability and convergence", ""]
+    stable = _num(m["stabIccMedian"]) >= 0.75
+    lines.append(
+        f"1. Profiles are stable within a model: {verdict(stable)}. Median ICC(A,1) "
+        f"{g['stabIccMedian']} [IQR {g['stabIccQLow']}, {g['stabIccQHigh']}], median ICC(A,k) "
+        f"{g['stabIcckMedian']}, median Kendall's W across sessions {g['stabWMedian']} "
+        f"({g['stabEstimated']} of {g['stabModels']} models estimated; {g['stabNa']} NA with a reason)."
+    )
+    conv = _num(m["convP"]) < alpha
+    lines.append(
+        f"2. Models converge on a common structure: {verdict(conv)}. Kendall's W = {g['convW']}, "
+        f"chi2({g['convDf']}) = {g['convChi']}, p {g['convP'] if g['convP'].startswith('<') else '= ' + g['convP']}; "
+        f"mean pairwise Spearman {g['convRho']}; Krippendorff's alpha (interval) {g['convAlpha']}. "
+        f"Consensus ordering: {g['consensusOrder']}. Ward clustering of centred profiles: k = "
+        f"{g['clustK']} (silhouette {g['clustSil']})."
+    )
+    lines += ["", "## Study 1: themes in the models' own words", ""]
+    lines.append(
+        f"1. {g['studyOneResponses']} answers of {g['studyOneModels']} models coded by "
+        f"{g['studyOneCoders']} coders into {g['studyOneCodes']} codes ({g['studyOneSegments']} coded "
+        f"segments). Inter-coder reliability of theme presence: kappa = {g['studyOneKappa']} "
+        f"{g['studyOneKappaCi']}, Krippendorff's alpha = {g['studyOneAlpha']} {g['studyOneAlphaCi']}. "
+        f"95% of codes appear after {g['studyOneSaturationN']} answers on average."
+    )
+    prev = sorted(k for k in m if k.startswith("studyOnePrev") and not k.endswith("Ci"))
+    if prev:
+        parts = [f"{k.removeprefix('studyOnePrev')} {g[k]} {g.get(k + 'Ci', '')}".strip() for k in prev]
+        lines.append("2. Theme prevalence (share of answers): " + "; ".join(parts) + ".")
+    lines += ["", "Every number above is read from `results/paper/macros.tex`, which the studies "
+              "write from their result tables; see `results/provenance/lineage.json` for where each "
+              "comes from."]
+    return "\n".join(lines) + "\n"

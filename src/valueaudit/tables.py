@@ -166,7 +166,10 @@ def write_macros(values: Mapping[str, str], path: str | Path, header: str = "") 
         name = macro_name(k)
         if not re.fullmatch(r"[A-Za-z]+", name):
             raise ValueError(f"macro name {name!r} (from {k!r}) must contain letters only")
-        lines.append(rf"\newcommand{{\{name}}}{{{_esc(values[k]) if not str(values[k]).startswith('$') else values[k]}}}")
+        v = str(values[k])
+        if "$" not in v:
+            v = _esc(v).replace("<", "$<$").replace(">", "$>$")
+        lines.append(rf"\newcommand{{\{name}}}{{{v}}}")
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -74,3 +74,10 @@ def provenance_inputs():
         "coding": [config["coding"]["source"], config["coding"]["codebook"]],
     }
     return files
+
+
+def paper_name(path):
+    """Where a study table or figure lands in the paper bundle."""
+    from valueaudit.paper import bundle_name
+
+    return bundle_name(path, f"{RES}/paper")

@@ -9,7 +9,8 @@ rule provenance:
         + STUDY1_TARGETS
         + STUDY2_TARGETS
         + STUDY3_TARGETS
-        + COLLECT_TARGETS,
+        + COLLECT_TARGETS
+        + PAPER_TARGETS,
         status=f"{RES}/data/parse_status.csv",
     output:
         manifest=f"{RES}/provenance/inputs.json",
