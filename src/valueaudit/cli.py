@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("simulate", help="generate the simulated data set (byte-identical for a seed)")
     s.add_argument("--instrument", default="resources/instrument/optimal_ai_v1.yaml")
     s.add_argument("--out", default="resources/demo")
-    s.add_argument("--seed", type=int, default=20261133)
+    s.add_argument("--seed", type=int, default=20261129)
     s.add_argument("--models", type=int, default=None, help="number of models (default 75)")
     s.add_argument("--sessions", type=int, default=None, help="sessions per format (default 10)")
     s.set_defaults(func=_simulate)

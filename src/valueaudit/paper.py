@@ -91,6 +91,13 @@ def _num(v: str) -> float:
         return float("nan")
 
 
+class _NA(dict):
+    """A macro a study could not compute (e.g. too few models for OLS) reads as NA."""
+
+    def __missing__(self, key):
+        return "NA"
+
+
 def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) -> str:
     """The headline findings as Markdown, every number taken from the macros ``m``.
 
@@ -98,7 +105,8 @@ def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) ->
     the numbers, so the same text can show or refute the paper's findings on
     any data set.
     """
-    g = {k: _md(v) for k, v in m.items()}
+    g = _NA({k: _md(v) for k, v in m.items()})
+    m = _NA(m)
 
     def verdict(ok: bool) -> str:
         return "**supported**" if ok else "**not supported**"
