@@ -22,6 +22,9 @@ set -euo pipefail
 
 STATE="${VALUEAUDIT_SLURM_STATE:-/run/valueaudit-slurm}"
 CONF="${VALUEAUDIT_SLURM_CONF:-/etc/slurm/slurm.conf}"
+# daemons and client commands started from here read this file (export SLURM_CONF yourself
+# for other shells if you change it from the default)
+export SLURM_CONF="$CONF"
 WAIT="${VALUEAUDIT_SLURM_WAIT:-60}"
 MARKER="# written by valueaudit scripts/slurm/cluster.sh"
 NODE=localhost
@@ -39,6 +42,13 @@ die() {
 }
 
 # ---------------------------------------------------------------- pid helpers
+# running PID: true if PID is a live process (a zombie, exited but not yet reaped, is not)
+running() {
+    local state
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z && $state != X ]]
+}
+
 # pid_alive PIDFILE COMM: true if the pid in PIDFILE is a live process whose command name is COMM
 # (guards against a stale pid file whose pid has been reused by another program).
 pid_alive() {
@@ -46,8 +56,7 @@ pid_alive() {
     [[ -s $pidfile ]] || return 1
     pid=$(tr -dc '0-9' <"$pidfile")
     [[ -n $pid ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ -r /proc/$pid/comm ]] || return 1
+    running "$pid" || return 1
     [[ "$(cat "/proc/$pid/comm")" == "$comm"* ]]
 }
 
@@ -75,18 +84,18 @@ stop_daemon() {
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < WAIT * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         log "$name (pid $pid) ignored SIGTERM for ${WAIT}s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            running "$pid" || break
             sleep 0.1
         done
     fi
-    kill -0 "$pid" 2>/dev/null && die "$name (pid $pid) is still running"
+    if running "$pid"; then die "$name (pid $pid) is still running"; fi
     rm -f "$pidfile"
 }
 
@@ -212,8 +221,20 @@ wait_for() { # wait_for DESCRIPTION COMMAND...: poll COMMAND every 0.2 s for up 
 
 node_state() { sinfo -h -n "$NODE" -o %t 2>/dev/null | head -n 1; }
 
-# the node is ready when idle; on a second `up` while jobs run it may be mix/alloc/completing
-node_ready() { [[ "$(node_state)" =~ ^(idle|mix|alloc|comp)$ ]]; }
+# epoch seconds of the last slurmd registration slurmctld knows of (0 if none)
+slurmd_registered_at() {
+    local t
+    t=$(scontrol show node "$NODE" 2>/dev/null | grep -o 'SlurmdStartTime=[^ ]*' | cut -d= -f2)
+    date -d "${t:-@0}" +%s 2>/dev/null || echo 0
+}
+
+# the node is ready when idle (on a second `up` while jobs run: mix/alloc/completing) and, when
+# this `up` started slurmd, once that slurmd has registered (SLURMD_STARTED, epoch seconds)
+SLURMD_STARTED=0
+node_ready() {
+    [[ "$(node_state)" =~ ^(idle|mix|alloc|comp)$ ]] || return 1
+    ((SLURMD_STARTED == 0)) || (($(slurmd_registered_at) >= SLURMD_STARTED))
+}
 
 cmd_up() {
     [[ $(id -u) -eq 0 ]] || die "run as root"
@@ -254,6 +275,7 @@ cmd_up() {
         log "slurmd already running (pid $(pid_of "$SLURMD_PID"))"
     else
         log "starting slurmd -N $NODE"
+        SLURMD_STARTED=$(($(date +%s) - 1))
         /usr/sbin/slurmd -N "$NODE" || {
             show_logs
             die "slurmd failed to start"

@@ -1,0 +1,198 @@
+"""Run the workflow on a real (single-node) SLURM cluster through snakemake-executor-plugin-slurm.
+
+Opt-in: these tests need a running cluster and take minutes. Start one and run them with::
+
+    scripts/slurm/cluster.sh up
+    VALUEAUDIT_SLURM_TEST=1 pytest -m slurm tests/test_slurm.py
+    scripts/slurm/cluster.sh down
+
+Every Snakemake run is bounded with ``timeout -s INT -k 60 <limit>`` (SIGINT makes Snakemake
+scancel its jobs; SIGTERM would leave them running). ``VALUEAUDIT_SLURM_TIMEOUT`` (seconds,
+default 3600) bounds the whole-workflow runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = REPO / "profiles" / "slurm"
+TOY = REPO / "scripts" / "slurm" / "toy" / "Snakefile"
+TABLE_SUFFIXES = {".csv", ".tex", ".md"}
+SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+)")
+WORKFLOW_TIMEOUT = int(os.environ.get("VALUEAUDIT_SLURM_TIMEOUT", "3600"))
+# copies of the repository leave out VCS data, caches and earlier results
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".snakemake",
+    "results",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "*.egg-info",
+)
+
+
+def _skip_reason() -> str | None:
+    """Why the SLURM tests cannot run here, or None when they can."""
+    if os.environ.get("VALUEAUDIT_SLURM_TEST") != "1":
+        return (
+            "SLURM tests are opt-in: run `scripts/slurm/cluster.sh up` and set "
+            "VALUEAUDIT_SLURM_TEST=1"
+        )
+    for tool in ("sinfo", "sbatch", "squeue", "timeout", "snakemake"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` not found on PATH (is SLURM installed? scripts/slurm/cluster.sh up)"
+    try:
+        import snakemake_executor_plugin_slurm  # noqa: F401
+    except ImportError:
+        return "snakemake-executor-plugin-slurm is not installed (pip install 'valueaudit[slurm]')"
+    try:
+        proc = subprocess.run(
+            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        return "sinfo did not answer within 20 s: is slurmctld running?"
+    states = proc.stdout.split()
+    if proc.returncode != 0 or not any(s in {"idle", "mix", "alloc"} for s in states):
+        return (
+            f"no usable SLURM node (sinfo rc={proc.returncode}, states={states}, "
+            f"stderr={proc.stderr.strip()!r}); run scripts/slurm/cluster.sh up"
+        )
+    return None
+
+
+_REASON = _skip_reason()
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.skipif(_REASON is not None, reason=_REASON or ""),
+]
+
+
+def run_snakemake(
+    args: list[str], cwd: Path, limit: int, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``snakemake *args`` in ``cwd`` under ``timeout -s INT -k 60 limit``; merged output."""
+    cmd = ["timeout", "-s", "INT", "-k", "60", str(limit), "snakemake", *args]
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.returncode != 124, (
+        f"`{' '.join(cmd)}` hit the {limit} s limit in {cwd}:\n{proc.stdout[-5000:]}"
+    )
+    return proc
+
+
+def table_files(root: Path) -> dict[str, bytes]:
+    """Every CSV/TeX/MD file below ``root``, keyed by its relative POSIX path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in TABLE_SUFFIXES
+    }
+
+
+def assert_same_tables(a: Path, b: Path) -> int:
+    """Assert both result trees hold the same set of byte-identical tables; return the count."""
+    ta, tb = table_files(a), table_files(b)
+    assert ta, f"no CSV/TeX/MD output under {a}"
+    assert sorted(ta) == sorted(tb), (
+        f"different table files:\nonly local: {sorted(set(ta) - set(tb))}\n"
+        f"only slurm: {sorted(set(tb) - set(ta))}"
+    )
+    differ = [name for name in ta if ta[name] != tb[name]]
+    assert not differ, f"{len(differ)} tables differ between local and SLURM runs: {differ}"
+    return len(ta)
+
+
+def submitted_jobs(output: str) -> list[str]:
+    """SLURM job ids that Snakemake reports having submitted."""
+    return SUBMITTED.findall(output)
+
+
+def test_toy_grouped_workflow_matches_local(tmp_path: Path) -> None:
+    """Four per-model chains in one group job (layered to the node's 2 CPUs) + aggregate."""
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    local.mkdir()
+    slurm.mkdir()
+    common = ["-s", str(TOY), "--config", "models=4"]
+    proc = run_snakemake([*common, "--cores", "2"], local, 300)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    proc = run_snakemake(
+        [*common, "--workflow-profile", str(PROFILE), "--group-components", "per_model=4"],
+        slurm,
+        900,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    jobs = submitted_jobs(proc.stdout)
+    # one group job for the 8 per-model jobs, one job for the aggregate
+    assert len(jobs) == 2, f"expected 2 SLURM submissions, got {jobs}:\n{proc.stdout[-5000:]}"
+    assert "Group job per_model" in proc.stdout or "group_per_model" in proc.stdout
+    assert assert_same_tables(local / "results", slurm / "results") == 9
+
+
+def test_failing_job_fails_workflow_and_shows_log(tmp_path: Path) -> None:
+    """A job failing on the cluster fails the run, and its logs appear in Snakemake's output."""
+    # the sentinels are computed by the shell, so they cannot come from Snakemake echoing the
+    # command: finding them proves the log files themselves were printed
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: "out.txt"\n\n'
+        "rule boom:\n"
+        '    output: "out.txt"\n'
+        '    log: "logs/boom.log"\n'
+        "    shell:\n"
+        '        "echo RULE_LOG_$((6 * 7))_SENTINEL > {log};"\n'
+        '        " echo SLURM_LOG_$((7 * 11))_SENTINEL >&2; exit 3"\n'
+    )
+    proc = run_snakemake(["--workflow-profile", str(PROFILE)], tmp_path, 600)
+    out = proc.stdout
+    assert proc.returncode != 0, out[-5000:]
+    assert len(submitted_jobs(out)) == 1, out[-5000:]
+    assert re.search(r"SLURM-job '\d+' failed", out), out[-5000:]
+    assert "Error in rule boom" in out
+    # the rule's own log file and the job's SLURM log (the job's stderr) are both printed
+    assert "RULE_LOG_42_SENTINEL" in out, out[-5000:]
+    assert "SLURM_LOG_77_SENTINEL" in out, out[-5000:]
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_whole_workflow_identical_local_and_slurm(tmp_path: Path) -> None:
+    """The repository's whole workflow gives byte-identical tables locally and through SLURM."""
+    if not (REPO / "Snakefile").is_file():
+        pytest.fail(f"no Snakefile in {REPO}")
+    base = tmp_path / "base"
+    shutil.copytree(REPO, base, ignore=COPY_IGNORE, symlinks=True)
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    # both copies come from one snapshot, so they are identical even if the repo changes meanwhile
+    shutil.copytree(base, local, symlinks=True)
+    shutil.copytree(base, slurm, symlinks=True)
+    results = yaml.safe_load((base / "config.yaml").read_text()).get("results", "results")
+
+    # each copy imports its own snapshot of the library (src/), not the editable install, which
+    # may change while the two runs take place (SLURM jobs inherit the environment)
+    proc = run_snakemake(
+        ["--cores", "2"], local, WORKFLOW_TIMEOUT, env={"PYTHONPATH": str(local / "src")}
+    )
+    assert proc.returncode == 0, proc.stdout[-8000:]
+    proc = run_snakemake(
+        ["--workflow-profile", "profiles/slurm"],
+        slurm,
+        WORKFLOW_TIMEOUT,
+        env={"PYTHONPATH": str(slurm / "src")},
+    )
+    assert proc.returncode == 0, proc.stdout[-8000:]
+    assert submitted_jobs(proc.stdout), "the SLURM run submitted no job:\n" + proc.stdout[-5000:]
+    assert_same_tables(local / results, slurm / results)
