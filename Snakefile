@@ -21,6 +21,21 @@ include: "workflow/rules/paper.smk"
 include: "workflow/rules/provenance.smk"
 
 
+# Light bookkeeping rules (well under a second of work each) run on the host that runs
+# Snakemake instead of as cluster jobs, which would each pay the scheduler's start-up
+# (about 6-7 s per SLURM job). The live-collection rules are local too (collect.smk).
+localrules:
+    themes,
+    models_table,
+    data_summary,
+    study1_macros,
+    study2_macros,
+    study3_macros,
+    paper_bundle,
+    provenance,
+    verify,
+
+
 rule all:
     default_target: True
     input:

@@ -5,6 +5,7 @@ import pandas as pd
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
 from valueaudit.study3 import (
+    analysed_profiles,
     focal_theme_analysis,
     format_p,
     format_rank,
@@ -25,10 +26,7 @@ with log_to(smk) as log:
     X = unit_matrix(hs, themes, "respondent_id", fmt)
     fidelity = pd.read_csv(smk.input.fidelity, dtype={"model_id": str})
     prof = pd.read_csv(smk.input.profiles, dtype={"model_id": str})
-    keep = fidelity.loc[(fidelity["format"] == fmt) & fidelity["analysed"], "model_id"]
-    mp = (prof[(prof["format"] == fmt) & prof["model_id"].isin(keep)]
-          .pivot(index="model_id", columns="theme", values="mean")
-          .reindex(columns=themes).sort_index())
+    mp = analysed_profiles(fidelity, prof, fmt, themes)
     focal = resolve_focal_theme(th, str(p.focal), X.mean(axis=0))
     if not focal["how"].startswith("study3.focal_theme ="):
         log.warning("%s", focal["how"])

@@ -5,7 +5,7 @@ import pandas as pd
 from valueaudit.instrument import load_instrument
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
-from valueaudit.study3 import consensus_profile, format_rank, plot_profiles
+from valueaudit.study3 import analysed_profiles, consensus_profile, format_rank, plot_profiles
 from valueaudit.tables import apa, write_table
 
 smk = snakemake_or_cli(globals())
@@ -17,10 +17,7 @@ with log_to(smk) as log:
     human = pd.read_csv(smk.input.human, keep_default_na=False)
     fidelity = pd.read_csv(smk.input.fidelity, dtype={"model_id": str})
     prof = pd.read_csv(smk.input.profiles, dtype={"model_id": str})
-    keep = fidelity.loc[(fidelity["format"] == fmt) & fidelity["analysed"], "model_id"]
-    mp = (prof[(prof["format"] == fmt) & prof["model_id"].isin(keep)]
-          .pivot(index="model_id", columns="theme", values="mean")
-          .reindex(columns=themes).sort_index())
+    mp = analysed_profiles(fidelity, prof, fmt, themes)
     cons = consensus_profile(mp, n_boot=B, seed=seed)
     table = human[["theme", "label", "mean", "ci_low", "ci_high", "rank"]].rename(
         columns={"mean": "human_mean", "ci_low": "human_low", "ci_high": "human_high",

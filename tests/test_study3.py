@@ -351,3 +351,18 @@ def test_plots_name_every_exaggerating_model():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == list(board.loc[board["analysed"], "display_name"])
     plt.close(fig)
+
+
+def test_analysed_profiles_keeps_analysed_models_of_the_format_in_theme_order():
+    fidelity = pd.DataFrame({"model_id": ["b", "a", "c", "a"],
+                             "format": ["rating", "rating", "rating", "ranking"],
+                             "analysed": [True, True, False, True]})
+    rows = [(m, f, t, v) for m, f in [("a", "rating"), ("b", "rating"), ("c", "rating"),
+                                      ("a", "ranking")]
+            for t, v in [("T2", 2.0), ("T1", 1.0)]]
+    profiles = pd.DataFrame(rows, columns=["model_id", "format", "theme", "mean"])
+    profiles.loc[profiles["model_id"] == "b", "mean"] += 10
+    mp = s3.analysed_profiles(fidelity, profiles, "rating", ["T1", "T2"])
+    assert list(mp.index) == ["a", "b"]  # c not analysed; sorted by id
+    assert list(mp.columns) == ["T1", "T2"]
+    assert mp.loc["b"].tolist() == [11.0, 12.0]

@@ -17,11 +17,20 @@ import json
 import logging
 import os
 import re
+import resource
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["snakemake_or_cli", "log_to", "Namedlist", "write_lineage", "sha256_file"]
+__all__ = [
+    "snakemake_or_cli",
+    "log_to",
+    "usage_line",
+    "Namedlist",
+    "write_lineage",
+    "sha256_file",
+]
 
 
 class Namedlist(list):
@@ -167,6 +176,33 @@ def write_lineage(smk) -> Path | None:
     return target
 
 
+USAGE_PREFIX = "resources used:"
+
+
+def usage_line(smk, wall_s: float) -> str:
+    """One log line with what the job used and what its rule declared.
+
+    ``peak_rss_mb`` is the process's maximum resident set size and ``cpu_s`` its user + system
+    CPU time, both for the whole script process (imports included); ``wall_s`` is the wall time
+    of the rule's work (inside :func:`log_to`). ``mem_mb`` and ``runtime_min`` are the rule's
+    declared ``resources`` (absent outside Snakemake). ``scripts/bench/bench_resources.py``
+    collects these lines from ``results/logs/`` to check the declared resources against use.
+    """
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    fields = {
+        "peak_rss_mb": f"{ru.ru_maxrss / 1024:.0f}",  # Linux reports KiB
+        "cpu_s": f"{ru.ru_utime + ru.ru_stime:.2f}",
+        "wall_s": f"{wall_s:.2f}",
+    }
+    res = getattr(smk, "resources", None)
+    for key, name in (("mem_mb", "mem_mb"), ("runtime", "runtime_min")):
+        val = getattr(res, key, None) if res is not None else None
+        if isinstance(val, int | float):
+            fields[name] = f"{val:g}"
+    rule = re.sub(r"\s", "_", str(getattr(smk, "rule", None) or "?"))
+    return f"{USAGE_PREFIX} rule={rule} " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
 @contextmanager
 def log_to(smk, name: str = "valueaudit"):
     """Send logging (and warnings) to the rule's log file; on success write the lineage record.
@@ -188,9 +224,11 @@ def log_to(smk, name: str = "valueaudit"):
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    start = time.perf_counter()
     try:
         yield logger
         write_lineage(smk)
+        logger.info("%s", usage_line(smk, time.perf_counter() - start))
     except Exception:
         logger.exception("rule %s failed", getattr(smk, "rule", "?"))
         raise

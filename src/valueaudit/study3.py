@@ -72,6 +72,7 @@ __all__ = [
     "reference_points",
     "respondent_level",
     "consensus_profile",
+    "analysed_profiles",
     "leaderboard",
     "decimal_year",
     "characteristics",
@@ -650,6 +651,21 @@ def consensus_profile(profiles: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
     return pd.DataFrame({"theme": list(profiles.columns), "n_models": m, "mean": mean,
                          "sd": x.std(axis=0, ddof=1) if m > 1 else np.nan, "ci_low": lo,
                          "ci_high": hi, "rank": sps.rankdata(-mean)})
+
+
+def analysed_profiles(fidelity: pd.DataFrame, profiles: pd.DataFrame, fmt: str,
+                      themes: Sequence[str]) -> pd.DataFrame:
+    """Mean theme profiles (models x themes) of the models analysed in format ``fmt``.
+
+    ``fidelity`` is the ``study3/fidelity.csv`` table (its ``analysed`` flag says which models
+    had enough valid sessions), ``profiles`` the long ``study3/model_profiles.csv`` table
+    (model_id, format, theme, mean, ...). Rows are sorted by model id, columns follow ``themes``.
+    """
+    keep = fidelity.loc[(fidelity["format"] == fmt) & fidelity["analysed"].astype(bool),
+                        "model_id"]
+    return (profiles[(profiles["format"] == fmt) & profiles["model_id"].isin(keep)]
+            .pivot(index="model_id", columns="theme", values="mean")
+            .reindex(columns=list(themes)).sort_index())
 
 
 def leaderboard(fidelity: pd.DataFrame, fmt: str) -> pd.DataFrame:

@@ -1,0 +1,69 @@
+"""The rule-script helpers of valueaudit.smk: logging, lineage and the resource-usage line."""
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from valueaudit.smk import Namedlist, log_to, usage_line
+
+from .conftest import REPO
+
+
+def fake_smk(tmp_path: Path, **resources) -> SimpleNamespace:
+    out = tmp_path / "out.txt"
+    return SimpleNamespace(
+        input=Namedlist(), output=Namedlist([str(out)], {"out": 0}), params=Namedlist(),
+        wildcards=Namedlist(), log=Namedlist([str(tmp_path / "job.log")]), rule="demo rule",
+        resources=SimpleNamespace(**resources),
+    )
+
+
+def test_usage_line_reports_use_and_declared_resources(tmp_path):
+    smk = fake_smk(tmp_path, mem_mb=500, runtime=2)
+    block = np.ones(40_000_000)  # 320 MB resident: the peak must be at least that
+    block[::512] = 2.0
+    fields = dict(kv.split("=", 1) for kv in usage_line(smk, 1.234).split(": ", 1)[1].split())
+    assert fields["rule"] == "demo_rule"
+    assert float(fields["peak_rss_mb"]) >= block.nbytes / 2**20
+    assert fields["wall_s"] == "1.23"
+    assert float(fields["cpu_s"]) > 0
+    assert (fields["mem_mb"], fields["runtime_min"]) == ("500", "2")
+
+
+def test_usage_line_outside_snakemake_has_no_declared_resources(tmp_path):
+    smk = fake_smk(tmp_path)
+    del smk.resources
+    line = usage_line(smk, 0.5)
+    assert "mem_mb" not in line and "runtime_min" not in line and "peak_rss_mb=" in line
+
+
+def test_log_to_writes_usage_only_on_success(tmp_path):
+    smk = fake_smk(tmp_path, mem_mb=100, runtime=1)
+    with log_to(smk) as log:
+        log.info("working")
+        Path(smk.output.out).write_text("x")
+    text = Path(smk.log[0]).read_text()
+    assert "working" in text and "resources used: rule=demo_rule" in text
+
+    with pytest.raises(ValueError), log_to(smk):
+        raise ValueError("bad row 7")
+    text = Path(smk.log[0]).read_text()
+    assert "bad row 7" in text and "Traceback" in text and "resources used" not in text
+
+
+@pytest.mark.e2e
+def test_every_job_logs_usage_within_its_declared_resources(small_run):
+    """Every rule script logged its usage; none used more memory or time than it declares."""
+    logs = sorted((small_run / "results/logs").rglob("*.log"))
+    assert logs
+    missing = [str(p) for p in logs if "resources used:" not in p.read_text()]
+    assert not missing, f"logs without a usage line: {missing}"
+    res = subprocess.run([sys.executable, str(REPO / "scripts/bench/bench_resources.py"),
+                          "--logs", str(small_run / "results/logs")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0 rule(s) flagged" in res.stdout
