@@ -6,6 +6,8 @@ Opt-in: these tests need a running cluster and take minutes. Start one and run t
     VALUEAUDIT_SLURM_TEST=1 pytest -m slurm tests/test_slurm.py
     scripts/slurm/cluster.sh down
 
+Without ``VALUEAUDIT_SLURM_TEST=1`` they are skipped; with it and no usable cluster they fail
+(``.ci/run`` sets it, so a broken cluster set-up cannot pass as skipped tests).
 Every Snakemake run is bounded with ``timeout -s INT -k 60 <limit>`` (SIGINT makes Snakemake
 scancel its jobs; SIGTERM would leave them running). ``VALUEAUDIT_SLURM_TIMEOUT`` (seconds,
 default 3600) bounds the whole-workflow runs.
@@ -205,3 +207,43 @@ def test_whole_workflow_identical_local_and_slurm(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-8000:]
     assert submitted_jobs(proc.stdout), "the SLURM run submitted no job:\n" + proc.stdout[-5000:]
     assert_same_tables(local / results, slurm / results)
+
+
+def test_live_collection_stays_on_the_submit_host_under_the_provider_cap(tmp_path: Path) -> None:
+    """Through the SLURM profile, collect_model jobs run on the host that runs Snakemake (no
+    sbatch), so one provider's cap (a global resource of that process) still serialises them."""
+    from valueaudit.instrument import load_instrument
+    from valueaudit.mockserver import MockLLMServer
+
+    root = tmp_path / "proj"
+    shutil.copytree(REPO, root, ignore=COPY_IGNORE, symlinks=True)
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    key_env = "VA_SLURM_TEST_KEY"
+    with MockLLMServer(load_instrument(root / cfg["instrument"]), api_key=None, seed=5) as srv:
+        cfg["models"]["live"] = [
+            {"id": mid, "provider": "openai", "model": f"{mid}-v1", "base_url": srv.openai_base_url,
+             "api_key_env": key_env, "params": {"temperature": 1.0, "max_tokens": 800},
+             "sessions": 6, "open_sessions": 0, "tasks": ["rating"], "concurrency": 2,
+             "metadata": {"display_name": f"{mid} (mock)", "family": "mock", "params_b": 7,
+                          "release_date": "2026-04", "tier": "mid", "open_weights": True}}
+            for mid in ("cap-1", "cap-2")
+        ]
+        cfg["collection"] = {**cfg.get("collection", {}), "raw_dir": "resources/raw",
+                             "provider_concurrency": {"openai": 2}}  # one job's worth of slots
+        (root / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        srv.set_latency(0.05)
+        targets = [f"{cfg.get('results', 'results')}/collect/manifest/cap-{i}.json" for i in (1, 2)]
+        proc = run_snakemake(
+            ["--workflow-profile", "profiles/slurm", *targets], root, 900,
+            env={"PYTHONPATH": str(root / "src"), key_env: "sk-slurm-test-0"},
+        )
+        requests = list(srv.requests)
+    out = proc.stdout
+    assert proc.returncode == 0, out[-5000:]
+    # both jobs ran, and none went through sbatch: they ran in the Snakemake process's host
+    assert out.count("(Rule: collect_model)") == 2, out[-5000:]
+    assert not submitted_jobs(out), f"collection was submitted to SLURM:\n{out[-5000:]}"
+    t = {m: [e["t"] for e in requests if e["model"] == f"{m}-v1"] for m in ("cap-1", "cap-2")}
+    assert all(len(v) >= 6 for v in t.values()), {m: len(v) for m, v in t.items()}
+    first, second = sorted(t.values(), key=min)
+    assert max(first) < min(second)  # the second job started after the first had finished

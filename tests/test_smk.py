@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from valueaudit.smk import Namedlist, log_to, usage_line
+from valueaudit.smk import Namedlist, log_to, parse_usage, usage_line
 
 from .conftest import REPO
 
@@ -26,12 +26,13 @@ def test_usage_line_reports_use_and_declared_resources(tmp_path):
     smk = fake_smk(tmp_path, mem_mb=500, runtime=2)
     block = np.ones(40_000_000)  # 320 MB resident: the peak must be at least that
     block[::512] = 2.0
-    fields = dict(kv.split("=", 1) for kv in usage_line(smk, 1.234).split(": ", 1)[1].split())
+    fields = parse_usage("INFO valueaudit: " + usage_line(smk, 1.234))
     assert fields["rule"] == "demo_rule"
-    assert float(fields["peak_rss_mb"]) >= block.nbytes / 2**20
-    assert fields["wall_s"] == "1.23"
-    assert float(fields["cpu_s"]) > 0
-    assert (fields["mem_mb"], fields["runtime_min"]) == ("500", "2")
+    assert fields["peak_rss_mb"] >= block.nbytes / 2**20
+    assert fields["wall_s"] == 1.23
+    assert fields["cpu_s"] > 0
+    assert (fields["mem_mb"], fields["runtime_min"]) == (500, 2)
+    assert parse_usage("INFO valueaudit: parsed 12 records") is None
 
 
 def test_usage_line_outside_snakemake_has_no_declared_resources(tmp_path):

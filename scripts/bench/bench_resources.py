@@ -19,12 +19,11 @@ Exit code 1 if any rule is flagged.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-USAGE = re.compile(r"resources used: (?P<fields>.*)$")
+from valueaudit.smk import parse_usage
 
 
 def read_usage(logs_root: Path) -> dict[str, list[dict[str, float]]]:
@@ -32,11 +31,10 @@ def read_usage(logs_root: Path) -> dict[str, list[dict[str, float]]]:
     out: dict[str, list[dict[str, float]]] = defaultdict(list)
     for log in sorted(logs_root.rglob("*.log")):
         for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            m = USAGE.search(line)
-            if m:
-                fields = dict(kv.split("=", 1) for kv in m.group("fields").split())
-                rule = fields.pop("rule")
-                out[rule].append({k: float(v) for k, v in fields.items()})
+            fields = parse_usage(line)
+            if fields is not None:
+                rule = str(fields.pop("rule"))
+                out[rule].append(fields)
     return dict(out)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "snakemake_or_cli",
     "log_to",
     "usage_line",
+    "parse_usage",
     "Namedlist",
     "write_lineage",
     "sha256_file",
@@ -201,6 +202,21 @@ def usage_line(smk, wall_s: float) -> str:
             fields[name] = f"{val:g}"
     rule = re.sub(r"\s", "_", str(getattr(smk, "rule", None) or "?"))
     return f"{USAGE_PREFIX} rule={rule} " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def parse_usage(line: str) -> dict[str, str | float] | None:
+    """The fields of a :func:`usage_line` found in ``line`` (``rule`` a string, the rest floats).
+
+    Returns None when the line holds no usage record.
+    """
+    _, sep, rest = line.partition(f"{USAGE_PREFIX} ")
+    if not sep:
+        return None
+    fields: dict[str, str | float] = {}
+    for kv in rest.split():
+        k, _, v = kv.partition("=")
+        fields[k] = v if k == "rule" else float(v)
+    return fields
 
 
 @contextmanager

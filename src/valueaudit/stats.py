@@ -25,12 +25,17 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import krippendorff as _kd
 import numpy as np
 import pandas as pd
-from scipy import stats as _sps
-from statsmodels.stats import inter_rater as _ir
-from statsmodels.stats.proportion import proportion_confint
+
+from ._lazy import lazy_import
+
+# imported on first use: a job that calls none of them (the per-model Study 1 job) does not pay
+# for scipy.stats, statsmodels and krippendorff (about 0.5 s per job)
+_kd = lazy_import("krippendorff")
+_sps = lazy_import("scipy.stats")
+_ir = lazy_import("statsmodels.stats.inter_rater")
+_proportion = lazy_import("statsmodels.stats.proportion")
 
 __all__ = [
     "ICC_TYPES",
@@ -812,7 +817,7 @@ def wilson_ci(count: Any, nobs: Any, alpha: float = 0.05) -> tuple[np.ndarray, n
     low = np.full(count_arr.shape, np.nan)
     high = np.full(count_arr.shape, np.nan)
     if ok.any():
-        lo, hi = proportion_confint(count_arr[ok], nobs_arr[ok], alpha=alpha, method="wilson")
+        lo, hi = _proportion.proportion_confint(count_arr[ok], nobs_arr[ok], alpha=alpha, method="wilson")
         low[ok], high[ok] = lo, hi
     return low, high
 

@@ -40,10 +40,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from . import stats as vstats
+from ._lazy import lazy_import
 from .profiles import VALID, theme_scores
+
+sps = lazy_import("scipy.stats")
 
 __all__ = [
     "WITHIN_COLUMNS",
