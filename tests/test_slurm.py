@@ -15,6 +15,7 @@ default 3600) bounds the whole-workflow runs.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -30,17 +31,10 @@ TOY = REPO / "scripts" / "slurm" / "toy" / "Snakefile"
 TABLE_SUFFIXES = {".csv", ".tex", ".md"}
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+)")
 WORKFLOW_TIMEOUT = int(os.environ.get("VALUEAUDIT_SLURM_TIMEOUT", "3600"))
-# copies of the repository leave out VCS data, caches and earlier results
-COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".snakemake",
-    "results",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "*.egg-info",
-)
+# scratch copies of the repository, as the benchmarks make them (scripts/bench/_repo.py)
+_spec = importlib.util.spec_from_file_location("_repo", REPO / "scripts/bench/_repo.py")
+_repo = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_repo)
 
 
 def _skip_reason() -> str | None:
@@ -185,7 +179,7 @@ def test_whole_workflow_identical_local_and_slurm(tmp_path: Path) -> None:
     if not (REPO / "Snakefile").is_file():
         pytest.fail(f"no Snakefile in {REPO}")
     base = tmp_path / "base"
-    shutil.copytree(REPO, base, ignore=COPY_IGNORE, symlinks=True)
+    _repo.copy_repo(base)
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     # both copies come from one snapshot, so they are identical even if the repo changes meanwhile
     shutil.copytree(base, local, symlinks=True)
@@ -195,14 +189,14 @@ def test_whole_workflow_identical_local_and_slurm(tmp_path: Path) -> None:
     # each copy imports its own snapshot of the library (src/), not the editable install, which
     # may change while the two runs take place (SLURM jobs inherit the environment)
     proc = run_snakemake(
-        ["--cores", "2"], local, WORKFLOW_TIMEOUT, env={"PYTHONPATH": str(local / "src")}
+        ["--cores", "2"], local, WORKFLOW_TIMEOUT, env=_repo.snapshot_env(local)
     )
     assert proc.returncode == 0, proc.stdout[-8000:]
     proc = run_snakemake(
         ["--workflow-profile", "profiles/slurm"],
         slurm,
         WORKFLOW_TIMEOUT,
-        env={"PYTHONPATH": str(slurm / "src")},
+        env=_repo.snapshot_env(slurm),
     )
     assert proc.returncode == 0, proc.stdout[-8000:]
     assert submitted_jobs(proc.stdout), "the SLURM run submitted no job:\n" + proc.stdout[-5000:]
@@ -216,7 +210,7 @@ def test_live_collection_stays_on_the_submit_host_under_the_provider_cap(tmp_pat
     from valueaudit.mockserver import MockLLMServer
 
     root = tmp_path / "proj"
-    shutil.copytree(REPO, root, ignore=COPY_IGNORE, symlinks=True)
+    _repo.copy_repo(root)
     cfg = yaml.safe_load((root / "config.yaml").read_text())
     key_env = "VA_SLURM_TEST_KEY"
     with MockLLMServer(load_instrument(root / cfg["instrument"]), api_key=None, seed=5) as srv:
@@ -235,7 +229,7 @@ def test_live_collection_stays_on_the_submit_host_under_the_provider_cap(tmp_pat
         targets = [f"{cfg.get('results', 'results')}/collect/manifest/cap-{i}.json" for i in (1, 2)]
         proc = run_snakemake(
             ["--workflow-profile", "profiles/slurm", *targets], root, 900,
-            env={"PYTHONPATH": str(root / "src"), key_env: "sk-slurm-test-0"},
+            env={**_repo.snapshot_env(root), key_env: "sk-slurm-test-0"},
         )
         requests = list(srv.requests)
     out = proc.stdout

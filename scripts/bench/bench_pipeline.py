@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,14 +22,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
-REPO = Path(__file__).resolve().parents[2]
+from _repo import copy_repo, snapshot_env
 
 
 def snakemake(root: Path, cores: int, *args: str) -> tuple[float, int, str]:
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *args], cwd=root,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env={**os.environ, **snapshot_env(root)})
     dt = time.perf_counter() - t
     if res.returncode != 0:
         sys.exit(f"snakemake failed:\n{res.stderr[-4000:]}")
@@ -55,11 +54,7 @@ def main() -> None:
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "valueaudit"
-        root.mkdir()
-        for name in ("Snakefile", "config.yaml", "workflow", "scripts", "resources"):
-            src = REPO / name
-            (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / name)
+        root = copy_repo(Path(tmp) / "valueaudit")
         dt, n, _ = snakemake(root, args.cores, *args.targets)
         print(f"clean full run ({n} jobs, {args.cores} cores): {dt:.1f} s")
         add_model(root, "sim-bench-added")

@@ -29,19 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from _repo import REPO, copy_repo, snapshot_env
+
 TOY = REPO / "scripts" / "slurm" / "toy" / "Snakefile"
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+)")
-COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".snakemake",
-    "results",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "*.egg-info",
-)
 
 
 @dataclass
@@ -170,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             base_args = []
             grouped_extra = []
             snapshot = scratch / "snapshot"
-            shutil.copytree(REPO, snapshot, ignore=COPY_IGNORE, symlinks=True)
+            copy_repo(snapshot)
 
         def workdir(mode: str) -> Path:
             d = scratch / mode
@@ -200,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error(f"unknown mode {mode!r}")
             print(f"running {label} ...", file=sys.stderr, flush=True)
             # a repo copy imports its own snapshot of the library, not the editable install
-            env = {"PYTHONPATH": str(d / "src")} if snapshot is not None else {}
+            env = snapshot_env(d) if snapshot is not None else {}
             res = run(label, args, d, opts.timeout, scratch, env)
             results.append(res)
             if res.returncode != 0:

@@ -20,8 +20,8 @@ Usage: python scripts/bench/bench_study2.py [--cores 2] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from _repo import copy_repo, snapshot_env
 
-REPO = Path(__file__).resolve().parents[2]
 STUDY2_FINAL = [
     "results/study2/macros.tex",
     "results/study2/figures/stability.pdf",
@@ -48,7 +48,8 @@ STUDY2_FINAL = [
 def snakemake(root: Path, cores: int, *args: str) -> tuple[float, int]:
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *args],
-                         cwd=root, capture_output=True, text=True)
+                         cwd=root, capture_output=True, text=True,
+                         env={**os.environ, **snapshot_env(root)})
     dt = time.perf_counter() - t
     if res.returncode != 0:
         sys.exit(f"snakemake failed:\n{res.stderr[-4000:]}")
@@ -96,13 +97,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="in-process repeats (best is shown)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "valueaudit"
-        root.mkdir()
-        for name in ("Snakefile", "config.yaml", "workflow", "scripts", "resources", "envs",
-                     "profiles"):
-            src = REPO / name
-            if src.exists():
-                (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / name)
+        root = copy_repo(Path(tmp) / "valueaudit")
         snakemake(root, args.cores, "results/data/session_scores.csv",
                   "results/data/models.csv")
         dt, n = snakemake(root, args.cores, *STUDY2_FINAL)
