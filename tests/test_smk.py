@@ -68,3 +68,24 @@ def test_every_job_logs_usage_within_its_declared_resources(small_run):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "0 rule(s) flagged" in res.stdout
+
+
+def test_bench_resources_flags_a_job_over_its_declaration(tmp_path):
+    logs = tmp_path / "logs"
+    (logs / "parse").mkdir(parents=True)
+    ok = "rule=parse_model peak_rss_mb=180 cpu_s=0.40 wall_s=0.10 mem_mb=500 runtime_min=5"
+    (logs / "parse/a.log").write_text(f"INFO valueaudit: resources used: {ok}\n")
+    (logs / "parse/b.log").write_text(  # one job over its memory, one rule over its runtime
+        "INFO valueaudit: resources used: rule=parse_model peak_rss_mb=700 cpu_s=0.4 wall_s=0.1 "
+        "mem_mb=500 runtime_min=5\n")
+    (logs / "slow.log").write_text(
+        "INFO valueaudit: resources used: rule=slow peak_rss_mb=100 cpu_s=200 wall_s=190 "
+        "mem_mb=500 runtime_min=3\n")
+    script = REPO / "scripts/bench/bench_resources.py"
+    res = subprocess.run([sys.executable, str(script), "--logs", str(logs)],
+                         capture_output=True, text=True)
+    assert res.returncode == 1, res.stdout + res.stderr
+    rows = {ln.split()[0]: ln for ln in res.stdout.splitlines() if ln.strip()}
+    assert "MEMORY > mem_mb" in rows["parse_model"] and " 2 " in rows["parse_model"]
+    assert "TIME > runtime" in rows["slow"] and "MEMORY" not in rows["slow"]
+    assert "2 rule(s) flagged" in res.stdout
