@@ -29,7 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles" / "slurm"
 TOY = REPO / "scripts" / "slurm" / "toy" / "Snakefile"
 TABLE_SUFFIXES = {".csv", ".tex", ".md"}
-SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+)")
 WORKFLOW_TIMEOUT = int(os.environ.get("VALUEAUDIT_SLURM_TIMEOUT", "3600"))
 # scratch copies of the repository, as the benchmarks make them (scripts/bench/_repo.py)
 _spec = importlib.util.spec_from_file_location("_repo", REPO / "scripts/bench/_repo.py")
@@ -85,18 +84,10 @@ def _cluster_usable() -> None:
 def run_snakemake(
     args: list[str], cwd: Path, limit: int, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``snakemake *args`` in ``cwd`` under ``timeout -s INT -k 60 limit``; merged output."""
-    cmd = ["timeout", "-s", "INT", "-k", "60", str(limit), "snakemake", *args]
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+    """``_repo.run_bounded``, failing the test when the time limit was hit."""
+    proc = _repo.run_bounded(args, cwd, limit, env)
     assert proc.returncode != 124, (
-        f"`{' '.join(cmd)}` hit the {limit} s limit in {cwd}:\n{proc.stdout[-5000:]}"
+        f"`snakemake {' '.join(args)}` hit the {limit} s limit in {cwd}:\n{proc.stdout[-5000:]}"
     )
     return proc
 
@@ -125,7 +116,7 @@ def assert_same_tables(a: Path, b: Path) -> int:
 
 def submitted_jobs(output: str) -> list[str]:
     """SLURM job ids that Snakemake reports having submitted."""
-    return SUBMITTED.findall(output)
+    return _repo.SUBMITTED.findall(output)
 
 
 def test_toy_grouped_workflow_matches_local(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ available for MinJobAge = 300 s after a job ends).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
@@ -29,10 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from _repo import REPO, copy_repo, snapshot_env
+from _repo import REPO, SUBMITTED, copy_repo, run_bounded, snapshot_env
 
 TOY = REPO / "scripts" / "slurm" / "toy" / "Snakefile"
-SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+)")
 
 
 @dataclass
@@ -96,16 +94,8 @@ def run(
     """Run snakemake in ``cwd`` and collect the figures; the full output goes to ``log_dir``."""
     log = slurmctld_log() if mode != "local" else None
     offset = log.stat().st_size if log is not None and log.is_file() else 0
-    cmd = ["timeout", "-s", "INT", "-k", "60", str(limit), "snakemake", *args]
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **env},
-    )
+    proc = run_bounded(args, cwd, limit, env)
     wall = time.perf_counter() - t0
     (log_dir / f"{mode.replace(' ', '_')}.log").write_text(proc.stdout)
     ids = SUBMITTED.findall(proc.stdout)
