@@ -5,6 +5,16 @@ from snakemake.utils import min_version
 min_version("9.11")
 
 
+# a YAML syntax error in config.yaml stops with the file and line (one short block)
+from valueaudit.config import read_yaml
+from valueaudit.contracts import DataValidationError
+
+try:
+    read_yaml("config.yaml")
+except DataValidationError as _exc:
+    sys.exit(print(_exc.block(), file=sys.stderr) or 1)
+
+
 configfile: "config.yaml"
 
 
@@ -46,3 +56,27 @@ rule all:
         COLLECT_TARGETS,
         PAPER_TARGETS,
         PROVENANCE_TARGETS,
+
+
+# A failed run (the default profile keeps going after a failure) leaves
+# results/INCOMPLETE.md: the failed jobs with their error blocks, and the outputs of
+# earlier runs that are now stale or missing. A run that completes the default
+# target removes it.
+onerror:
+    from valueaudit.provenance import write_incomplete
+
+    _marker = write_incomplete(RES, log)
+    print(
+        f"valueaudit: the run is INCOMPLETE; failed jobs and stale outputs: {_marker}",
+        file=sys.stderr,
+    )
+
+
+onsuccess:
+    from valueaudit.provenance import remove_incomplete
+
+    if any(j.rule.name == workflow.default_target for j in workflow.dag.targetjobs):
+        if remove_incomplete(RES):
+            print(
+                "valueaudit: the default target is complete again", file=sys.stderr
+            )

@@ -12,6 +12,7 @@ import logging
 import sys
 
 from valueaudit.collect import CollectSettings, collect_model, manifest
+from valueaudit.collect.rules import mark_collected
 from valueaudit.contracts import atomic_path
 from valueaudit.instrument import load_instrument
 from valueaudit.smk import log_to, snakemake_or_cli
@@ -34,10 +35,14 @@ with log_to(smk) as log:
              settings.max_retries, settings.timeout_s)
     summary = collect_model(spec, ins, smk.params.raw, seed=int(smk.params.seed), settings=settings,
                             progress_stream=sys.stderr, log=log)
-    doc = manifest(spec, smk.params.raw)
+    doc = manifest(spec, smk.params.raw, settings.max_attempts_per_session)
     with atomic_path(smk.output.manifest) as tmp:
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    failed = sum(t["failed"] for t in doc["tasks"].values())
-    if failed:
-        log.warning("%s: %d sessions ended without an answer (status error); the next run of "
-                    "collect_model retries them (snakemake -R collect_model)", spec["id"], failed)
+    left = mark_collected(spec, smk.params.raw, settings.max_attempts_per_session)
+    if left:
+        log.warning("%s: %d sessions have no answer with text yet (status error); a plain "
+                    "`snakemake` queries them again (up to collection.max_attempts_per_session "
+                    "= %s tries each)", spec["id"], left, settings.max_attempts_per_session)
+    if doc["given_up"]:
+        log.warning("%s: %d sessions used every try (collection.max_attempts_per_session) and "
+                    "stay missing", spec["id"], doc["given_up"])

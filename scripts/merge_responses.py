@@ -16,7 +16,10 @@ with log_to(smk) as log:
         [theme_scores(responses, ins, ["model_id", "session"], fmt) for fmt in FORMATS],
         ignore_index=True,
     )
-    status = pd.concat([pd.read_csv(p) for p in smk.input.status], ignore_index=True)
+    text = {"model_id": str, "format": str, "status": str, "reason": str, "repair": str,
+            "excerpt": str, "parser_version": str}
+    status = pd.concat([pd.read_csv(p, dtype=text, keep_default_na=False)
+                        for p in smk.input.status], ignore_index=True)
     write_csv(responses, smk.output.responses)
     write_csv(scores[["model_id", "format", "session", "theme", "score"]], smk.output.scores)
     write_csv(status, smk.output.status)

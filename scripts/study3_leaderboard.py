@@ -41,6 +41,8 @@ with log_to(smk) as log:
     an = board[board["analysed"]]
     B = int(fidelity["B"].dropna().iloc[0])
     bias = bool(fidelity["bias_corrected"].dropna().astype(str).str.lower().eq("true").any())
+    margins = pd.to_numeric(fidelity["calibration_margin"], errors="coerce").dropna()
+    margin = apa(float(margins.iloc[0])) if len(margins) else "NA"
 
     disp = pd.DataFrame({
         "Rank": [apa(v, "int") if pd.notna(v) else "" for v in board["rank"]],
@@ -63,7 +65,7 @@ with log_to(smk) as log:
         "Shape": [apa(r.shape) if r.analysed else "NA" for r in board.itertuples()],
         "Human pct": [apa(r.human_percentile, "int") if r.analysed else "NA"
                       for r in board.itertuples()],
-        "Flag": board["flag"],
+        "Verdict": board["flag"],
     })
     not_an = board[~board["analysed"]]
     na_note = ("" if not len(not_an) else " Not analysed: " + "; ".join(
@@ -74,10 +76,13 @@ with log_to(smk) as log:
             "0) x calibration; ordering = Spearman rho of model and human profiles; "
             "k = SD(model)/SD(human) across themes"
             + (" (between-theme SDs corrected for sampling noise)" if bias else "")
-            + "; calibration = min(k, 1/k). Percentile 95% CIs from "
-            f"{B} bootstrap resamples of humans and, independently, of each model's sessions "
-            f"(seed {int(p.boot_seed)}). "
-            "Flag: exaggerates / flattens when the CI of ln k lies above / below 0. r: Pearson; "
+            + "; calibration = min(k, 1/k); calibration and fidelity bootstrap bias-corrected"
+            + " when so configured. Pivotal 95% CIs (valueaudit.fidelity.bootstrap_fidelity) "
+            f"from {B} bootstrap resamples of humans and, independently, of each model's "
+            f"sessions (seed {int(p.boot_seed)}). Verdict from the CI of ln k and the margin "
+            f"{margin}: calibrated when the CI of k lies within [1/{margin}, {margin}]; else "
+            "exaggerates / flattens when the CI of ln k lies above / below 0; else "
+            "inconclusive. r: Pearson; "
             "CCC: Lin's concordance; D2 = elevation + scatter + shape (Cronbach & Gleser). "
             "Human pct: percentile of the model's median single session among single humans "
             f"(leave-one-out). Keeps the human order (CSV column keeps_order): {crit_txt} "

@@ -59,6 +59,13 @@ with log_to(smk) as log:
     v["ordered_n"], v["ordered_share"] = apa(k_ord, "int"), share(k_ord)
     v["exaggerating_n"], v["exaggerating_share"] = apa(k_ex, "int"), share(k_ex)
     v["flattening_n"], v["flattening_share"] = apa(k_fl, "int"), share(k_fl)
+    k_ca = int((an["flag"] == "calibrated").sum())
+    k_in = int((an["flag"] == "inconclusive").sum())
+    v["calibrated_n"], v["calibrated_share"] = apa(k_ca, "int"), share(k_ca)
+    v["inconclusive_n"], v["inconclusive_share"] = apa(k_in, "int"), share(k_in)
+    margins = pd.to_numeric(an.get("calibration_margin"), errors="coerce")
+    v["calibration_margin"] = apa(float(margins.iloc[0])) if n_an and margins.notna().any() else (
+        "NA")
     k_oe = int((an["keeps_order"] & (an["flag"] == "exaggerates")).sum())
     v["ordered_exaggerating_n"], v["ordered_exaggerating_share"] = apa(k_oe, "int"), share(k_oe)
     v["human_percentile_median"] = apa(an["human_percentile"].median(), "int") if n_an else "NA"

@@ -1,6 +1,6 @@
 """Rule study3_model: profile fidelity of ONE model against the humans (both formats).
 
-Bootstrap CIs and flags (valueaudit.fidelity.bootstrap_fidelity), single-session
+Bootstrap CIs and calibration verdicts (valueaudit.fidelity.bootstrap_fidelity), single-session
 fidelity and the shuffled-label null; the human resamples depend only on the seed,
 so per-model jobs reproduce one joint (paired) bootstrap exactly.
 """
@@ -30,13 +30,15 @@ with log_to(smk) as log:
     out = model_fidelity(
         model_id, session_matrices(scores, themes), humans, themes, n_boot=int(p.bootstrap),
         seed=int(p.seed), bias_correct=bool(p.bias_correct), fidelity_ci=str(p.fidelity_ci),
+        boot_bias_correct=bool(p.boot_bias_correct),
+        calibration_margin=float(p.calibration_margin),
         n_perm=int(p.null_permutations), null_seed=int(p.null_seed),
     )
     write_csv(out["fidelity"], smk.output.fidelity)
     write_csv(out["sessions"], smk.output.sessions)
     write_csv(out["profile"], smk.output.profile)
     for _, r in out["fidelity"].iterrows():
-        log.info("%s %s: %s sessions, fidelity %.3f [%.3f, %.3f], ln k %.3f, flag %s", model_id,
+        log.info("%s %s: %s sessions, fidelity %.3f [%.3f, %.3f], ln k %.3f, verdict %s", model_id,
                  r["format"], r["n_sessions"], r.get("fidelity", float("nan")),
                  r.get("fidelity_lo", float("nan")), r.get("fidelity_hi", float("nan")),
                  r.get("exaggeration", float("nan")), r["flag"])

@@ -6,11 +6,13 @@ from valueaudit.smk import log_to, snakemake_or_cli
 
 smk = snakemake_or_cli(globals())
 with log_to(smk) as log:
-    report = verify(smk.input.manifest, smk.input.lineage_doc)
+    report = verify(smk.input.manifest, smk.input.lineage_doc, smk.params.config,
+                    smk.input.config, "the workflow's config")
     write_csv(report, smk.output.report)
     bad = report[report["status"] != "ok"]
     for row in bad.itertuples():
-        log.warning("%s %s: %s", row.kind, row.path, row.status)
-    log.info("verified %d files: %d ok, %d changed, %d missing", len(report),
-             (report["status"] == "ok").sum(), (report["status"] == "changed").sum(),
-             (report["status"] == "missing").sum())
+        log.warning("%s %s: %s %s", row.kind, row.path, row.status, row.detail)
+    counts = report["status"].value_counts()
+    log.info("verified %d entries: %d ok, %d changed, %d stale, %d missing", len(report),
+             counts.get("ok", 0), counts.get("changed", 0), counts.get("stale", 0),
+             counts.get("missing", 0))

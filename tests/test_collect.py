@@ -113,7 +113,7 @@ def test_collects_every_session_once_with_valid_records(server, instrument, tmp_
 
 
 def test_rerun_queries_only_missing_sessions(server, instrument, tmp_path):
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / "m-test.jsonl"
     spec = spec_for(server, sessions=2, open_sessions=0)
     run(spec, instrument, path)
     first = path.read_bytes()
@@ -131,7 +131,7 @@ def test_rerun_queries_only_missing_sessions(server, instrument, tmp_path):
 def test_concurrency_is_respected(instrument, tmp_path):
     with MockLLMServer(instrument, api_key=KEY, latency_s=0.05) as srv:
         spec = spec_for(srv, sessions=8, open_sessions=0)
-        run(spec, instrument, tmp_path / "m.jsonl", settings=CollectSettings(concurrency=3))
+        run(spec, instrument, tmp_path / "m-test.jsonl", settings=CollectSettings(concurrency=3))
         assert srv.max_inflight("m-test-model") == 3
 
 
@@ -148,7 +148,7 @@ def test_transient_faults_are_retried_and_recorded(server, instrument, tmp_path,
     settings = CollectSettings(max_retries=3, timeout_s=0.4 if fault == "timeout" else 5.0,
                                backoff_base_s=0.01, backoff_max_s=0.05, concurrency=8, jitter_seed=2)
     spec = spec_for(server, provider, sessions=2, open_sessions=1)
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / "m-test.jsonl"
     summary = run(spec, instrument, path, settings=settings)
     recs = read_raw_records(path)
     assert Counter((r["task"], r["session"]) for r in recs) == Counter(session_keys(spec))  # none lost or doubled
@@ -174,36 +174,35 @@ def test_transient_faults_are_retried_and_recorded(server, instrument, tmp_path,
 def test_answer_faults_get_their_status(server, instrument, tmp_path, provider):
     spec = spec_for(server, provider, sessions=2, open_sessions=1)
     out = {}
-    for fault in ("empty", "refusal", "garbage", "model_version"):
+    for fault in ("refusal", "garbage", "model_version"):
         server.reset_stats()
         server.set_faults(FaultPlan(first=[fault]))
-        path = tmp_path / f"{fault}.jsonl"
+        path = tmp_path / fault / "m-test.jsonl"
         run(spec, instrument, path)
         recs = read_raw_records(path)
         assert Counter((r["task"], r["session"]) for r in recs) == Counter(session_keys(spec))
         out[fault] = recs
-    # empty content and unreadable answers: one repair request that quotes the parse error
-    for fault in ("empty", "garbage"):
-        for r in out[fault]:
-            if r["task"] == "open":
-                assert r["repair"] is None
-                continue
-            assert r["repair"]["reason"] and r["repair"]["reason"] in r["repair"]["request"]["messages"][-1]["content"]
-        assert set(statuses(out[fault], instrument).values()) == {"repaired"}
+    # unreadable answers: one repair request that quotes the parse error
+    for r in out["garbage"]:
+        if r["task"] == "open":
+            assert r["repair"] is None
+            continue
+        assert r["repair"]["reason"] and r["repair"]["reason"] in r["repair"]["request"]["messages"][-1]["content"]
+    assert set(statuses(out["garbage"], instrument).values()) == {"repaired"}
     # refusals are kept as refusals, never retried or repaired
     assert set(statuses(out["refusal"], instrument).values()) == {"refused"}
     assert all(r["repair"] is None and r["retries"] == [] for r in out["refusal"])
     # a changed model version string is recorded per record and in the manifest
     versions = {r["model_version"] for r in out["model_version"]}
     assert versions == {"m-test-model-2026-01-15-rev2"}
-    assert manifest(spec, tmp_path / "model_version.jsonl")["model_versions"] == sorted(versions)
+    assert manifest(spec, tmp_path / "model_version" / "m-test.jsonl")["model_versions"] == sorted(versions)
 
 
 def test_exhausted_retries_give_error_records_that_the_next_run_retries(server, instrument, tmp_path):
     server.set_faults(FaultPlan(first=["server_error"] * 3))
     settings = CollectSettings(max_retries=2, timeout_s=5, backoff_base_s=0.01, backoff_max_s=0.02, concurrency=4)
     spec = spec_for(server, sessions=2, open_sessions=0)
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / "m-test.jsonl"
     s = run(spec, instrument, path, settings=settings)
     recs = read_raw_records(path)
     assert s.failed == len(recs) == 4
@@ -224,16 +223,16 @@ def test_exhausted_retries_give_error_records_that_the_next_run_retries(server, 
 def test_fatal_auth_error_stops_the_model_and_keeps_what_was_written(server, instrument, tmp_path):
     spec = spec_for(server, sessions=2)
     with pytest.raises(CollectError, match="VA_TEST_KEY") as exc:
-        run(spec, instrument, tmp_path / "m.jsonl", env={"VA_TEST_KEY": "wrong-key"})
+        run(spec, instrument, tmp_path / "m-test.jsonl", env={"VA_TEST_KEY": "wrong-key"})
     assert "wrong-key" not in str(exc.value)
-    assert read_records(tmp_path / "m.jsonl") == []
+    assert read_records(tmp_path / "m-test.jsonl") == []
 
 
 def test_missing_key_variable_fails_before_any_call_naming_the_variable(server, instrument, tmp_path):
     spec = spec_for(server, api_key_env="VA_UNSET_VARIABLE_XYZ")
     with pytest.raises(MissingKeyError, match="VA_UNSET_VARIABLE_XYZ"):
-        run(spec, instrument, tmp_path / "m.jsonl", env={})
-    assert server.requests == [] and not (tmp_path / "m.jsonl").exists()
+        run(spec, instrument, tmp_path / "m-test.jsonl", env={})
+    assert server.requests == [] and not (tmp_path / "m-test.jsonl").exists()
 
 
 def test_key_never_reaches_records_logs_or_progress(server, instrument, tmp_path):
@@ -245,13 +244,13 @@ def test_key_never_reaches_records_logs_or_progress(server, instrument, tmp_path
     old = logging.getLogger().level
     logging.getLogger().setLevel(logging.DEBUG)
     try:
-        collect_model(spec_for(server), instrument, tmp_path / "m.jsonl", seed=5, settings=FAST, env=ENV,
+        collect_model(spec_for(server), instrument, tmp_path / "m-test.jsonl", seed=5, settings=FAST, env=ENV,
                       progress_stream=progress, log=logger)
     finally:
         logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(old)
     assert "[collect] m-test: 7/7 sessions done" in progress.getvalue()
-    for text in (buf.getvalue(), progress.getvalue(), (tmp_path / "m.jsonl").read_text()):
+    for text in (buf.getvalue(), progress.getvalue(), (tmp_path / "m-test.jsonl").read_text()):
         assert KEY not in text
 
 
@@ -271,7 +270,7 @@ collect_model(spec, load_instrument(sys.argv[2]), sys.argv[3], seed=5,
 def test_kill_9_loses_at_most_the_calls_in_flight(instrument, tmp_path):
     with MockLLMServer(instrument, api_key=KEY, latency_s=0.05) as srv:
         spec = spec_for(srv, sessions=20, open_sessions=0, concurrency=4)
-        path = tmp_path / "m.jsonl"
+        path = tmp_path / "m-test.jsonl"
         child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(spec), str(instrument.path), str(path)],
                                  env={**os.environ, **ENV})
         t0 = time.monotonic()
@@ -294,7 +293,7 @@ def test_kill_9_loses_at_most_the_calls_in_flight(instrument, tmp_path):
 
 
 def test_recollect_round_queries_again_once_and_keeps_old_records(server, instrument, tmp_path):
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / "m-test.jsonl"
     spec = spec_for(server, sessions=2, open_sessions=0)
     run(spec, instrument, path)
     again = {**spec, "recollect": True}
@@ -310,13 +309,15 @@ def test_recollect_round_queries_again_once_and_keeps_old_records(server, instru
 # ---------------------------------------------------------------------------
 # the store and the planner
 # ---------------------------------------------------------------------------
-def _rec(task, session, attempt, answered=True, mid="m", tag=None):
+def _rec(task, session, attempt, answered=True, mid="m", tag=None, tries=1):
     return {"model_id": mid, "task": task, "session": session, "attempt": attempt,
-            "response_body": {"x": 1} if answered else None, "collection": {"recollect": tag}}
+            "api": "openai.chat.completions", "error": None if answered else {"type": "timeout"},
+            "response_body": {"choices": [{"message": {"content": "x"}, "finish_reason": "stop"}]}
+            if answered else None, "collection": {"recollect": tag, "tries": tries}}
 
 
 def test_store_recovers_a_torn_line_and_locks(tmp_path):
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / "m-test.jsonl"
     path.write_bytes(b'{"a": 1}\n{"b": 2}\n{"c": ')
     with RawStore(path) as store:
         assert store.records == [{"a": 1}, {"b": 2}] and store.torn_bytes == 6
@@ -324,7 +325,7 @@ def test_store_recovers_a_torn_line_and_locks(tmp_path):
             RawStore(path).__enter__()
         store.append([{"d": 4}])
     assert path.read_bytes() == b'{"a": 1}\n{"b": 2}\n{"d": 4}\n'
-    assert (tmp_path / "m.jsonl.torn").read_bytes() == b'{"c": \n'
+    assert (tmp_path / "m-test.jsonl.torn").read_bytes() == b'{"c": \n'
     assert read_records(path) == [{"a": 1}, {"b": 2}, {"d": 4}]
     path.chmod(0o644)
     path.write_bytes(b'{"a": 1}\nnot json\n')
@@ -460,8 +461,8 @@ def test_estimate_counts_missing_requests_before_and_after(server, instrument, t
 def test_usage_table_sums_answers_and_repairs(server, instrument, tmp_path):
     server.set_faults(FaultPlan(first=["garbage"]))
     spec = spec_for(server, sessions=1, open_sessions=0)
-    run(spec, instrument, tmp_path / "m.jsonl")
-    recs = read_records(tmp_path / "m.jsonl")
+    run(spec, instrument, tmp_path / "m-test.jsonl")
+    recs = read_records(tmp_path / "m-test.jsonl")
     df = usage_table({"m-test": recs}, {"m-test": {"input_per_mtok": 1.0, "output_per_mtok": 1.0}})
     row = df.iloc[0]
     assert list(df["model_id"]) == ["m-test", "total"]
@@ -480,7 +481,7 @@ def test_settings_from_config():
 def test_anthropic_needs_max_tokens(server, instrument, tmp_path):
     spec = spec_for(server, "anthropic", params={"temperature": 0.5})
     with pytest.raises(ValueError, match="max_tokens"):
-        run(spec, instrument, tmp_path / "m.jsonl")
+        run(spec, instrument, tmp_path / "m-test.jsonl")
 
 
 # ---------------------------------------------------------------------------
@@ -533,3 +534,169 @@ def test_estimate_and_prompts_commands(tmp_path, monkeypatch, capsys):
     lines = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [(p["task"], p["session"]) for p in lines] == [("rating", 1), ("rating", 2), ("ranking", 1),
                                                           ("ranking", 2), ("open", 1)]
+
+
+# ---------------------------------------------------------------------------
+# empty replies, attempt cap, authentication stop, local servers
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("fault", ["empty", "no_choices", "blank"])
+def test_empty_reply_is_no_answer_and_is_retried(server, instrument, tmp_path, provider, fault):
+    server.set_faults(FaultPlan(first=[fault]))
+    spec = spec_for(server, provider, sessions=2, open_sessions=1)
+    path = tmp_path / "m-test.jsonl"
+    summary = run(spec, instrument, path)
+    recs = read_raw_records(path)
+    assert len(recs) == 5 and summary.empty == 5 and summary.failed == 0
+    for r in recs:  # every task, the open question included, is asked again
+        assert r["error"] is None and r["collection"]["tries"] == 2
+        assert r["retries"][0]["error"]["type"] == "empty_response"
+        assert r["retries"][0]["error"]["status"] == 200
+    assert set(statuses(recs, instrument).values()) <= {"ok", "repaired"}
+    assert manifest(spec, path)["missing"] == 0
+
+
+def test_persistent_empty_reply_is_an_error_record_counted_missing_and_requeried(
+        server, instrument, tmp_path):
+    server.set_faults(FaultPlan(first=["no_choices"] * 3))
+    settings = CollectSettings(max_retries=1, timeout_s=5, backoff_base_s=0.01, backoff_max_s=0.02,
+                               concurrency=4)
+    spec = spec_for(server, sessions=1, open_sessions=1)
+    path = tmp_path / "m-test.jsonl"
+    s = run(spec, instrument, path, settings=settings)
+    recs = read_raw_records(path)
+    assert s.failed == len(recs) == 3 and s.empty == 6
+    for r in recs:  # recorded as received, with the error that makes it no answer
+        assert r["response_body"]["choices"] == [] and r["error"]["type"] == "empty_response"
+        if r["task"] != "open":
+            assert parse_record(r, instrument).status == "error"
+        assert r["repair"] is None
+    m = manifest(spec, path)
+    assert m["missing"] == 3 and sum(t["failed"] for t in m["tasks"].values()) == 3
+    assert all(t["answered"] == 0 for t in m["tasks"].values())
+    assert len(plan_sessions(spec, recs)) == 3
+    server.set_faults(None)  # the 3rd request of each conversation answers
+    assert run(spec, instrument, path, settings=settings).planned == 3
+    assert manifest(spec, path)["missing"] == 0
+
+
+def test_refusal_without_text_is_an_answer():
+    from valueaudit.collect.store import has_answer, is_empty_reply
+
+    body = {"type": "message", "content": [], "stop_reason": "refusal"}
+    assert not is_empty_reply("anthropic.messages", body)
+    rec = {"api": "anthropic.messages", "response_body": body, "error": None}
+    assert has_answer(rec)
+    assert not has_answer({**rec, "response_body": {**body, "stop_reason": "end_turn"}})
+
+
+def test_attempt_cap_counts_every_try_across_runs_and_rounds(server, instrument, tmp_path):
+    server.set_faults(FaultPlan(first=["server_error"] * 20))
+    settings = CollectSettings(max_retries=2, timeout_s=5, backoff_base_s=0.001, backoff_max_s=0.002,
+                               concurrency=4, max_attempts_per_session=5)
+    spec = spec_for(server, sessions=1, open_sessions=0, tasks=["rating"])
+    path = tmp_path / "m-test.jsonl"
+    assert run(spec, instrument, path, settings=settings).requests == 3
+    s2 = run(spec, instrument, path, settings=settings)
+    assert s2.requests == 2 and s2.given_up == 1  # 3 + 2 = the cap
+    s3 = run(spec, instrument, path, settings=settings)
+    assert s3.planned == 0 and s3.requests == 0 and s3.given_up == 1
+    assert len(server.requests) == 5
+    m = manifest(spec, path, 5)
+    assert m["missing"] == 1 and m["given_up"] == 1
+    # a recollect round has its own count; parse failures are answers and are never asked again
+    server.set_faults(None)
+    assert run({**spec, "recollect": "r2"}, instrument, path, settings=settings).planned == 1
+    assert manifest(spec, path, 5)["missing"] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_plan_with_a_cap_never_exceeds_it(data):
+    cap = data.draw(st.integers(1, 8))
+    spec = {"id": "m", "tasks": ["rating"], "sessions": 4, "recollect": False}
+    records = []
+    for _, s in session_keys(spec):
+        for a in range(1, data.draw(st.integers(0, 3)) + 1):
+            records.append(_rec("rating", s, a, answered=data.draw(st.booleans()),
+                                tries=data.draw(st.integers(1, 4))))
+    plan = plan_sessions(spec, records, cap)
+    for p in plan:
+        used = sum(r["collection"]["tries"] for r in records if r["session"] == p.session)
+        assert p.tries_left == cap - used > 0
+    planned = {p.session for p in plan}
+    for _, s in session_keys(spec):
+        recs = [r for r in records if r["session"] == s]
+        last = max(recs, key=lambda r: r["attempt"]) if recs else None
+        missing = last is None or last["response_body"] is None
+        used = sum(r["collection"]["tries"] for r in recs)
+        assert (s in planned) == (missing and used < cap)
+
+
+@pytest.mark.parametrize("fault,status", [("unauthorized", 401), ("forbidden", 403)])
+def test_auth_error_stops_the_model_at_once(instrument, tmp_path, fault, status):
+    with MockLLMServer(instrument, api_key=KEY, latency_s=0.05) as srv:
+        srv.set_faults(FaultPlan(first=[fault]))
+        spec = spec_for(srv, sessions=30, open_sessions=0, concurrency=4)
+        with pytest.raises(CollectError, match="VA_TEST_KEY") as exc:
+            run(spec, instrument, tmp_path / "m-test.jsonl",
+                settings=CollectSettings(concurrency=4, max_retries=3, timeout_s=5))
+        assert f"HTTP {status}" in str(exc.value) and "no further request" in str(exc.value)
+        assert KEY not in str(exc.value)
+        time.sleep(0.2)  # nothing scheduled goes out after the stop
+        assert len(srv.requests) <= 4  # only the calls already in flight with the first error
+    assert read_records(tmp_path / "m-test.jsonl") == []
+
+
+def test_local_openai_compatible_server_without_a_key(instrument, tmp_path, monkeypatch):
+    """vLLM / Ollama / llama.cpp server: base_url and api_key_env: null. No Authorization
+    header goes out, and OPENAI_API_KEY in the environment is never used."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-be-sent-4471")
+    with MockLLMServer(instrument, api_key=None, seed=2) as srv:
+        spec = spec_for(srv, mid="local-llama", api_key_env=None, sessions=2, open_sessions=1,
+                        model="llama3.1:8b")
+        path = tmp_path / "local-llama.jsonl"
+        s = collect_model(spec, instrument, path, seed=5, settings=FAST, env={}, progress_stream=None)
+        assert s.done == 5 and s.failed == 0
+        assert srv.requests and not any(e["auth_header"] for e in srv.requests)
+        recs = read_raw_records(path)
+        assert all(r["provenance"].endswith(srv.openai_base_url) for r in recs)
+        assert "sk-must-not-be-sent-4471" not in path.read_text()
+        assert set(statuses(recs, instrument).values()) <= {"ok", "repaired"}
+    with pytest.raises(MissingKeyError, match="local OpenAI-compatible"):
+        collect_model({**spec, "provider": "anthropic"}, instrument, tmp_path / "x.jsonl", seed=5,
+                      settings=FAST, env={}, progress_stream=None)
+
+
+def test_keyless_server_that_wants_a_key_says_what_to_set(instrument, tmp_path):
+    with MockLLMServer(instrument, api_key=KEY) as srv:
+        spec = spec_for(srv, mid="local-llama", api_key_env=None, sessions=1, open_sessions=0)
+        with pytest.raises(CollectError, match="api_key_env"):
+            collect_model(spec, instrument, tmp_path / "local-llama.jsonl", seed=5, settings=FAST,
+                          env={}, progress_stream=None)
+
+
+def test_pending_marker_changes_exactly_when_sessions_are_left(server, instrument, tmp_path):
+    from valueaudit.collect import rules
+
+    spec = spec_for(server, sessions=2, open_sessions=0, tasks=["rating"])
+    path = tmp_path / "m-test.jsonl"
+    marker = Path(rules.pending_marker(spec, str(path), 18)[0])
+    assert json.loads(marker.read_text())["pending"] == 2
+    server.set_faults(FaultPlan(first=["server_error"] * 2))
+    run(spec, instrument, path, settings=CollectSettings(max_retries=0, concurrency=2))
+    assert rules.mark_collected(spec, str(path), 18) == 2
+    after_run = marker.read_bytes()
+    rules.pending_marker(spec, str(path), 18)  # the planner's view differs: a rerun is due
+    assert marker.read_bytes() != after_run
+    server.set_faults(None)
+    run(spec, instrument, path, settings=CollectSettings(max_retries=0, concurrency=2))
+    assert rules.mark_collected(spec, str(path), 18) == 0
+    done = marker.read_bytes()
+    rules.pending_marker(spec, str(path), 18)  # same bytes: no rerun
+    assert marker.read_bytes() == done
+    assert rules.pending_marker({**spec, "provider": "file"}, str(path)) == []
+    msg = rules.plan_message({**spec, "sessions": 3}, str(path),
+                             {"prices": {"m-test": {"input_per_mtok": 1, "output_per_mtok": 1}}},
+                             str(instrument.path), 5)
+    assert msg.startswith("1 sessions without an answer (rating 1") and "$" in msg

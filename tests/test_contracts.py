@@ -112,8 +112,9 @@ def test_responses_rules(tmp_path, instrument):
 
 
 def test_humans_respondents_coding_codebook(tmp_path, instrument):
-    h = "respondent_id,format,item_id,value\nP1,rating,perf_1,4\nP1,ranking,agency,6\n"
-    assert len(read_humans(write(tmp_path, h), instrument)) == 2
+    ranks = "".join(f"P1,ranking,{t},{n}\n" for n, t in enumerate(instrument.theme_ids, 1))
+    h = "respondent_id,format,item_id,value\nP1,rating,perf_1,4\n" + ranks
+    assert len(read_humans(write(tmp_path, h), instrument)) == 1 + instrument.n_themes
     with pytest.raises(DataValidationError, match="unknown rating item"):
         read_humans(write(tmp_path, h.replace("perf_1", "agency")), instrument)
     r = "respondent_id,included,exclusion_reason,age\nP1,true,,30\nP2,false,too_fast,41\n"
@@ -145,16 +146,17 @@ def test_raw_records_errors_name_line_and_field(tmp_path, small_project):
     bad["session"] = 0
     lines = [json.dumps(recs[0]), json.dumps(bad)]
     p = write(tmp_path, "\n".join(lines) + "\n", "r.jsonl")
+    mid = recs[0]["model_id"]
     with pytest.raises(DataValidationError) as e:
-        read_raw_records(p)
+        read_raw_records(p, mid)
     assert e.value.row == 2 and e.value.column == "session"
     p = write(tmp_path, json.dumps(recs[0]) + "\n{not json\n", "r2.jsonl")
     with pytest.raises(DataValidationError, match="not valid UTF-8 JSON") as e:
-        read_raw_records(p)
+        read_raw_records(p, mid)
     assert e.value.row == 2
     nokey = {k: v for k, v in recs[0].items() if k != "instrument_sha256"}
     with pytest.raises(DataValidationError, match="instrument_sha256"):
-        read_raw_records(write(tmp_path, json.dumps(nokey) + "\n", "r3.jsonl"))
+        read_raw_records(write(tmp_path, json.dumps(nokey) + "\n", "r3.jsonl"), mid)
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

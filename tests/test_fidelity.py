@@ -333,25 +333,51 @@ def test_bootstrap_independent_of_other_models_and_chunking():
     assert list(lst["model_id"]) == [0, 1, 2, 3, 4]
 
 
-def _naive_replicates(models, humans, B, seed, bias_correct):
-    """Per-replicate loop with the same multinomial draws, via profile_fidelity and
-    corrected_sd on the explicitly expanded resampled data (independent route)."""
+def _naive_intervals(models, humans, B, seed, bias_correct, alpha=0.05):
+    """Per-replicate loop with the same multinomial draws on explicitly expanded
+    rescaled-residual resamples, via profile_fidelity and corrected_sd (independent
+    route to the symmetric bootstrap-t interval of ln k and the pivotal interval of
+    ordering in bootstrap_fidelity)."""
+    def rescale(X):
+        return X.mean(axis=0) + math.sqrt(len(X) / (len(X) - 1)) * (X - X.mean(axis=0))
+
+    def sd(X):
+        return corrected_sd(X) if bias_correct else float(np.std(X.mean(axis=0)))
+
+    def var_ln_sd(X):  # delta method: var of projections on the centred mean profile
+        Y = X - X.mean(axis=1, keepdims=True)
+        p = Y @ Y.mean(axis=0)
+        return p.var(ddof=1) / (len(X) * X.shape[1] ** 2 * sd(X) ** 4)
+
     Wh = fid._resample_counts(fid._stream(seed, "humans"), B, len(humans))
+    Hr = rescale(humans)
+    Hbs = [np.repeat(Hr, Wh[b].astype(int), axis=0) for b in range(B)]
+    e_h = np.array([math.log(sd(H)) for H in Hbs]) - math.log(np.std(humans.mean(axis=0)))
+    v_h = np.array([var_ln_sd(H) for H in Hbs])
     out = {}
     for mid, S in models.items():
         Wm = fid._resample_counts(fid._stream(seed, "model", str(mid)), B, len(S))
-        vals = {"fidelity": [], "ordering": [], "exaggeration": []}
+        Sr = rescale(S)
+        z, rho = [], []
+        se = math.sqrt(var_ln_sd(S) + var_ln_sd(humans))
         for b in range(B):
-            Hb = np.repeat(humans, Wh[b].astype(int), axis=0)
-            Sb = np.repeat(S, Wm[b].astype(int), axis=0)
-            pf = profile_fidelity(Sb.mean(axis=0), Hb.mean(axis=0))
-            if bias_correct:
-                k = corrected_sd(Sb) / corrected_sd(Hb)
-                pf["exaggeration"] = math.log(k)
-                pf["fidelity"] = max(pf["ordering"], 0) * min(k, 1 / k)
-            for key in vals:
-                vals[key].append(pf[key])
-        out[mid] = {key: np.array(v) for key, v in vals.items()}
+            Sb = np.repeat(Sr, Wm[b].astype(int), axis=0)
+            e = math.log(sd(Sb)) - math.log(np.std(S.mean(axis=0))) - e_h[b]
+            z.append(e / math.sqrt(var_ln_sd(Sb) + v_h[b]) * se)
+            rho.append(profile_fidelity(Sb.mean(axis=0), Hbs[b].mean(axis=0))["ordering"])
+        z, rho = np.array(z), np.array(rho)
+        l_hat = math.log(sd(S) / sd(humans))
+        pivot = l_hat - np.concatenate([z, -z])
+        rho_hat = profile_fidelity(S.mean(axis=0), humans.mean(axis=0))["ordering"]
+        r_piv = 2 * rho_hat - rho
+        q = [alpha / 2, 1 - alpha / 2]
+        out[mid] = {
+            "exaggeration": tuple(np.quantile(pivot, q)),
+            "ordering": (
+                max(-1.0, min(np.quantile(r_piv, q[0]), np.quantile(rho, q[0]))),
+                min(1.0, max(np.quantile(r_piv, q[1]), np.quantile(rho, q[1]))),
+            ),
+        }
     return out
 
 
@@ -361,11 +387,9 @@ def test_bootstrap_matches_naive_loop(bias_correct):
     models["m1"] = models["m1"][:5]  # a second session-count group
     B, seed = 60, 21
     res = bootstrap_fidelity(models, humans, B=B, seed=seed, bias_correct=bias_correct)
-    naive = _naive_replicates(models, humans, B, seed, bias_correct)
+    naive = _naive_intervals(models, humans, B, seed, bias_correct)
     for _, row in res.iterrows():
-        reps = naive[row["model_id"]]
-        for key in ("fidelity", "ordering", "exaggeration"):
-            lo, hi = np.quantile(reps[key], [0.025, 0.975])
+        for key, (lo, hi) in naive[row["model_id"]].items():
             assert row[f"{key}_lo"] == pytest.approx(lo, abs=1e-9), key
             assert row[f"{key}_hi"] == pytest.approx(hi, abs=1e-9), key
 
@@ -377,8 +401,12 @@ def test_bootstrap_point_estimates():
     for (_, r), (_, c) in zip(raw.iterrows(), cor.iterrows(), strict=True):
         S = models[r["model_id"]]
         pf = profile_fidelity(S.mean(axis=0), humans.mean(axis=0))
-        for key in ("fidelity", "ordering", "exaggeration", "k", "pearson", "ccc", "d2"):
+        for key in ("ordering", "exaggeration", "k", "pearson", "ccc", "d2"):
             assert r[key] == pytest.approx(pf[key]), key
+        # before the bootstrap bias correction, fidelity is the METHODS formula
+        assert r["fidelity_uncorrected"] == pytest.approx(pf["fidelity"])
+        assert r["calibration_uncorrected"] == pytest.approx(pf["calibration"])
+        assert 0 <= r["fidelity"] <= 1 and 0 < r["calibration"] <= 1
         assert c["fidelity_plugin"] == pytest.approx(pf["fidelity"])
         k_c = corrected_sd(S) / corrected_sd(humans)
         assert c["k"] == pytest.approx(k_c)
@@ -394,7 +422,7 @@ def test_bootstrap_flags():
     res = bootstrap_fidelity(models, humans, B=300, seed=2).set_index("model_id")
     assert res.loc["m0", "flag"] == "flattens"
     assert res.loc["m2", "flag"] == "exaggerates"
-    assert res.loc["m1", "flag"] == "calibrated"
+    assert res.loc["m1", "flag"] in ("calibrated", "inconclusive")
     for key in ("fidelity", "ordering", "exaggeration"):
         assert (res[f"{key}_lo"] <= res[f"{key}_hi"]).all()
     assert ((res["fidelity_lo"] >= 0) & (res["fidelity_hi"] <= 1)).all()
@@ -519,17 +547,24 @@ def test_replicates_are_paired_through_shared_human_resample():
     assert np.allclose(reps["fidelity"][0], reps["fidelity"][1], rtol=0, atol=1e-12)
     assert np.allclose(reps["exaggeration"][0], reps["exaggeration"][1], rtol=0, atol=1e-12)
     assert not np.array_equal(reps["fidelity"][0], reps["fidelity"][2])
+    # ordering: the union of the pivotal interval (these replicates) and the percentile one
     lo, hi = np.quantile(reps["ordering"][2], [0.025, 0.975])
-    assert df.loc[2, "ordering_lo"] == pytest.approx(lo) and df.loc[2, "ordering_hi"] == (
-        pytest.approx(hi)
-    )
+    assert df.loc[2, "ordering_lo"] <= max(lo, -1.0) + 1e-12
+    assert df.loc[2, "ordering_hi"] >= min(hi, 1.0) - 1e-12
+    # ln k: symmetric bootstrap-t, the pivots and their mirror images about the estimate
+    est = df.loc[2, "exaggeration"]
+    both = np.concatenate([reps["exaggeration"][2], 2 * est - reps["exaggeration"][2]])
+    lo, hi = np.quantile(both, [0.025, 0.975])
+    assert df.loc[2, "exaggeration_lo"] == pytest.approx(lo)
+    assert df.loc[2, "exaggeration_hi"] == pytest.approx(hi)
+    assert hi - est == pytest.approx(est - lo)
 
 
 def test_calibration_ci_mapped_from_ln_k_and_product_fidelity_ci():
     models, humans = _data(n_models=3, n_s=10, n_h=200)  # k = 0.5, 1.0, 2.0
-    pct = bootstrap_fidelity(models, humans, B=200, seed=8)
+    joint = bootstrap_fidelity(models, humans, B=200, seed=8)
     prod = bootstrap_fidelity(models, humans, B=200, seed=8, fidelity_ci="product")
-    for _, r in pct.iterrows():
+    for _, r in joint.iterrows():
         lo, hi = r["exaggeration_lo"], r["exaggeration_hi"]
         if lo <= 0 <= hi:  # calibrated: upper limit of calibration is 1
             assert r["calibration_hi"] == 1.0
@@ -538,14 +573,78 @@ def test_calibration_ci_mapped_from_ln_k_and_product_fidelity_ci():
             near, far = sorted((abs(lo), abs(hi)))
             assert r["calibration_lo"] == pytest.approx(math.exp(-far))
             assert r["calibration_hi"] == pytest.approx(math.exp(-near))
+        assert r["k_lo"] == pytest.approx(math.exp(lo)) and r["k_hi"] == pytest.approx(math.exp(hi))
     assert prod["fidelity_lo"].to_numpy() == pytest.approx(
-        np.maximum(pct["ordering_lo"], 0) * pct["calibration_lo"]
+        np.maximum(joint["ordering_lo"], 0) * joint["calibration_lo"]
     )
     assert prod["fidelity_hi"].to_numpy() == pytest.approx(
-        np.maximum(pct["ordering_hi"], 0) * pct["calibration_hi"]
+        np.maximum(joint["ordering_hi"], 0) * joint["calibration_hi"]
     )
     cols = ["fidelity", "ordering_lo", "exaggeration_hi", "flag"]
-    pd.testing.assert_frame_equal(pct[cols], prod[cols])
-    assert (prod["fidelity_ci"] == "product").all()
+    pd.testing.assert_frame_equal(joint[cols], prod[cols])
+    assert (prod["fidelity_ci"] == "product").all() and (joint["fidelity_ci"] == "joint").all()
     with pytest.raises(ValueError, match="fidelity_ci"):
-        bootstrap_fidelity(models, humans, B=10, fidelity_ci="bca")
+        bootstrap_fidelity(models, humans, B=10, fidelity_ci="percentile")
+    with pytest.raises(ValueError, match="calibration_margin"):
+        bootstrap_fidelity(models, humans, B=10, calibration_margin=0.9)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "expected"),
+    [
+        (0.05, 0.4, "exaggerates"),
+        (-0.4, -0.05, "flattens"),
+        (-0.1, 0.15, "calibrated"),
+        (0.01, 0.1, "calibrated"),  # above 0 but within the margin: equivalent
+        (-0.1, 0.5, "inconclusive"),
+        (0.0, 0.3, "inconclusive"),
+        (np.nan, 0.3, "undetermined"),
+    ],
+)
+def test_verdict_four_way(lo, hi, expected):
+    assert fid.verdict(lo, hi, margin=1.25) == expected
+
+
+def test_defaults_equal_packaged_config_schema():
+    """bootstrap_fidelity's method defaults are the workflow's (the packaged schema)."""
+    import inspect
+    from importlib.resources import files
+
+    import yaml
+
+    schema = yaml.safe_load(
+        files("valueaudit").joinpath("schemas/config.schema.yaml").read_text(encoding="utf-8")
+    )
+    s3 = schema["properties"]["study3"]["properties"]
+    sig = inspect.signature(bootstrap_fidelity).parameters
+    assert sig["B"].default == s3["bootstrap"]["default"]
+    for name in ("bias_correct", "boot_bias_correct", "calibration_margin", "fidelity_ci"):
+        assert sig[name].default == s3[name]["default"], name
+    assert s3["fidelity_ci"]["enum"] == list(fid.FIDELITY_CI)
+    assert list(sig)[:2] == ["model_sessions", "human_scores"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    k=st.floats(0.4, 2.5),
+    n_s=st.integers(2, 6),
+    seed=st.integers(0, 10_000),
+    margin=st.floats(1.05, 2.0),
+)
+def test_interval_invariants(k, n_s, seed, margin):
+    """Every interval is ordered and within the quantity's range; calibration's is the
+    image of ln k's; the verdict is a function of ln k's interval and the margin."""
+    rng = np.random.default_rng(seed)
+    h = np.linspace(1.0, -1.0, 5)
+    humans = 4 + h + rng.normal(0, 0.8, (30, 5))
+    models = {"m": 4 + k * h + rng.normal(0, 0.4, (n_s, 5))}
+    r = bootstrap_fidelity(models, humans, B=60, seed=seed, calibration_margin=margin).iloc[0]
+    for key in ("fidelity", "ordering", "exaggeration", "k", "calibration"):
+        assert r[f"{key}_lo"] <= r[f"{key}_hi"] + 1e-12, key
+    assert 0 <= r["fidelity_lo"] and r["fidelity_hi"] <= 1
+    assert -1 <= r["ordering_lo"] and r["ordering_hi"] <= 1
+    # (with 2 sessions the noise-corrected spread can be near 0: ln k's interval is then
+    # so wide that calibration's lower limit underflows to 0, which still covers)
+    assert 0 <= r["calibration_lo"] and r["calibration_hi"] <= 1
+    assert r["exaggeration_lo"] <= r["exaggeration"] <= r["exaggeration_hi"]
+    assert r["flag"] == fid.verdict(r["exaggeration_lo"], r["exaggeration_hi"], margin)

@@ -1,4 +1,4 @@
-"""Coverage study of bootstrap_fidelity's percentile CIs (small scale, a few seconds).
+"""Coverage study of bootstrap_fidelity's intervals on a Gaussian generator (small scale).
 
 A self-contained generator with known truth: a true human profile, true model
 profiles with planted spread ratio k, humans and sessions drawn with noise
@@ -28,19 +28,16 @@ SCENARIOS: tuple[tuple[str, float, float, bool], ...] = (
     ("calibrated k=1 sd=0.8", 1.0, 0.8, True),
     ("boundary k=1 perfect order", 1.0, 0.4, False),
 )
-#: scenarios in which the METHODS percentile CI of fidelity must reach the floor. Near
-#: k = 1 it cannot: min(k, 1/k) has a kink there, every replicate has calibration < 1,
-#: fidelity is biased downward, and a true fidelity of exactly 1 lies on the boundary.
-#: Those scenarios are reported (and the product CI is asserted there instead).
-FIDELITY_PERCENTILE_OK = (
-    "flattens k=0.6 sd=0.4",
-    "flattens k=0.6 sd=0.8",
-    "exaggerates k=1.6 sd=0.4",
-    "exaggerates k=1.6 sd=0.8",
-)
-#: coverage floor of nominal 95% intervals (200 replications: SE of a share near
-#: 0.93 is about 0.018, so a correct method falls below 0.85 with negligible chance)
+#: scenarios at the kink of min(k, 1/k), where a percentile interval of fidelity
+#: replicates cannot contain the truth; the joint interval must cover there too
+AT_KINK = ("calibrated k=1 sd=0.4", "calibrated k=1 sd=0.8", "boundary k=1 perfect order")
+#: coverage floor of nominal 95% intervals (120 replications: SE of a share near
+#: 0.95 is about 0.02, so a correct method falls below 0.85 with negligible chance)
 FLOOR = 0.85
+#: the scenario with the noisiest sessions relative to the gaps between themes
+NOISIEST = "flattens k=0.6 sd=0.8"
+#: ordering coverage floor there (rho of noisy means is attenuated; see the test)
+ORDERING_NOISY_FLOOR = 0.75
 #: floor of the conservative product CI in the scenarios near k = 1 with noisy sessions
 PRODUCT_FLOOR = 0.80
 
@@ -137,7 +134,7 @@ def coverage_study(
 
 @pytest.fixture(scope="module")
 def study() -> pd.DataFrame:
-    return coverage_study(reps=200, B=400)
+    return coverage_study(reps=120, B=300)
 
 
 def test_truth_is_as_planted():
@@ -160,12 +157,15 @@ def test_corrected_ln_k_and_calibration_coverage(study):
     assert low.empty, low.to_string()
 
 
-def test_percentile_fidelity_coverage_away_from_k1(study):
-    cor = study[
-        (study["estimator"] == "corrected") & study["scenario"].isin(FIDELITY_PERCENTILE_OK)
-    ]
-    assert len(cor) == len(FIDELITY_PERCENTILE_OK)
+def test_joint_fidelity_coverage_everywhere(study):
+    cor = study[study["estimator"] == "corrected"]
     assert (cor["cover_fidelity"] >= FLOOR).all(), cor.to_string()
+    # ordering (Spearman rho of noisy means) is attenuated when the per-theme noise of a
+    # model's mean is comparable to the gaps between themes; the pivotal interval corrects
+    # most of that (percentile interval: 0.73 in the noisiest scenario)
+    clear = cor[cor["scenario"] != NOISIEST]
+    assert (clear["cover_ordering"] >= FLOOR).all(), cor.to_string()
+    assert (cor["cover_ordering"] >= ORDERING_NOISY_FLOOR).all(), cor.to_string()
 
 
 def test_product_fidelity_ci_covers_everywhere(study):
@@ -185,8 +185,9 @@ def test_correction_fixes_plugin_undercoverage(study):
     )
 
 
-def test_percentile_fidelity_limitation_near_k1_is_real(study):
-    """Documented limitation of the percentile CI of fidelity near k = 1."""
-    s = study.set_index(["scenario", "estimator"])["cover_fidelity"]
-    assert s[("boundary k=1 perfect order", "corrected")] < 0.5
-    assert s[("calibrated k=1 sd=0.4", "corrected")] < FLOOR
+def test_fidelity_covers_at_the_kink(study):
+    """At k = 1 (true calibration 1) the joint interval still covers: it does not fold."""
+    s = study.set_index(["scenario", "estimator"])
+    for name in AT_KINK:
+        assert s.loc[(name, "corrected"), "cover_fidelity"] >= FLOOR, name
+        assert s.loc[(name, "corrected"), "cover_calibration"] >= FLOOR, name

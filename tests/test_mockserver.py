@@ -206,4 +206,38 @@ def test_control_endpoints_and_sdk_client(server, instrument):
     assert stats["requests"] >= 1 and stats["faults"].get("server_error", 0) >= 1
     with pytest.raises(ValueError):
         FaultPlan(first=["no-such-fault"])
-    assert len(FAULTS) == 11
+    assert len(FAULTS) == 15
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_empty_reply_faults_carry_no_answer_text(server, instrument, api):
+    msgs = rating_messages(instrument)
+    path = "/v1/chat/completions" if api == "openai" else "/v1/messages"
+    name = "openai.chat.completions" if api == "openai" else "anthropic.messages"
+    req = {"model": "m", "messages": msgs if api == "openai" else msgs[1:], "max_tokens": 500}
+    server.set_faults(FaultPlan(first=["no_choices"]))
+    st, _, data = post(server, path, req, {"X-Valueaudit-Request": f"{api}-nc"})
+    body = json.loads(data)
+    assert st == 200 and (body["choices"] == [] if api == "openai" else body["content"] == [])
+    server.set_faults(FaultPlan(first=["blank"]))
+    st, _, data = post(server, path, req, {"X-Valueaudit-Request": f"{api}-bl"})
+    text, _ = response_text(name, json.loads(data))
+    assert st == 200 and text is not None and text.strip() == ""
+
+
+@pytest.mark.parametrize("fault,status", [("unauthorized", 401), ("forbidden", 403)])
+def test_auth_faults(server, instrument, fault, status):
+    server.set_faults(FaultPlan(first=[fault]))
+    st, _, data = post(server, "/v1/chat/completions",
+                       {"model": "m", "messages": rating_messages(instrument)},
+                       {"X-Valueaudit-Request": f"auth-{fault}"})
+    assert st == status and "error" in json.loads(data)
+
+
+def test_keyless_server_logs_whether_a_key_was_sent(instrument):
+    with MockLLMServer(instrument) as srv:
+        post(srv, "/v1/chat/completions", {"model": "m", "messages": rating_messages(instrument)},
+             key=None)
+        post(srv, "/v1/chat/completions", {"model": "m", "messages": rating_messages(instrument)},
+             key="anything")
+        assert [e["auth_header"] for e in srv.requests] == [False, True]

@@ -33,8 +33,8 @@ VALUES = {"perf_1": 6, "perf_2": 7, "eth_1": 5, "agen_1": 2}
         ("As an AI, I do not have personal opinions and cannot rate these.", "refused"),
         (json.dumps(VALUES)[:25], "unparseable"),
         ("They are all important.", "unparseable"),
-        ("", "unparseable"),
-        (None, "unparseable"),
+        ("", "error"),
+        (None, "error"),
         (json.dumps({**VALUES, "agen_1": 9}), "unparseable"),  # out of range
         (json.dumps({**VALUES, "agen_1": 2.5}), "unparseable"),  # not an integer
         (json.dumps({k: v for k, v in VALUES.items() if k != "eth_1"}), "unparseable"),  # missing
@@ -127,8 +127,18 @@ def test_record_level_statuses(instrument):
     # Anthropic body
     anth = {"content": [{"type": "text", "text": json.dumps(vals)}], "stop_reason": "end_turn"}
     assert parse_record(_record(anth, api="anthropic.messages"), instrument).status == "ok"
-    # malformed provider body: no text -> unparseable, never a crash
-    assert parse_record(_record({"choices": []}), instrument).status == "unparseable"
+    # no text at all (empty choices, empty content, whitespace) -> error, empty_response
+    for body in ({"choices": []}, _body(None), _body("  \n"),
+                 {"content": [], "stop_reason": "end_turn"}):
+        api = "anthropic.messages" if "content" in body else "openai.chat.completions"
+        res = parse_record(_record(body, api=api), instrument)
+        assert (res.status, res.reason) == ("error", "empty_response")
+        # the collector's record of the same reply carries its empty_response error
+        err = {"type": "empty_response", "message": "HTTP 200 without answer text"}
+        res = parse_record(_record(body, error=err, api=api), instrument)
+        assert (res.status, res.reason) == ("error", "empty_response")
+    res = parse_record(_record(None, error={"type": "APITimeoutError"}), instrument)
+    assert (res.status, res.reason) == ("error", "api_error")
 
 
 def test_last_attempt_wins_and_failed_sessions_have_no_values(instrument):
@@ -151,10 +161,12 @@ def test_last_attempt_wins_and_failed_sessions_have_no_values(instrument):
 @given(st.text(max_size=400))
 def test_garbage_never_crashes_nor_invents(text):
     res = rating(text)
-    assert res.status in ("ok", "repaired", "refused", "unparseable")
+    assert res.status in ("ok", "repaired", "refused", "unparseable", "error")
+    assert (res.status == "error") == (not text.strip())
+    folded = text.casefold()
     if res.values is not None:
         for k, v in res.values.items():
-            assert k in text and str(v) in text
+            assert k in folded and str(v) in text
 
 
 @settings(max_examples=200, deadline=None)

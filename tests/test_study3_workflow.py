@@ -67,14 +67,16 @@ def test_every_study3_target_is_written(s3_run):
         assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     macros = (out / "macros.tex").read_text()
     for name in ("humanN", "modelsN", "orderedShare", "exaggeratingShare", "sizeP", "recencyP",
-                 "tierP", "agencyHumanRank", "agencyModelsLastShare", "ceilingFidelity"):
+                 "tierP", "agencyHumanRank", "agencyModelsLastShare", "ceilingFidelity",
+                 "exaggeratingN", "flatteningN", "calibratedN", "inconclusiveN",
+                 "calibrationMargin"):
         assert re.search(rf"\\newcommand{{\\{name}}}{{[^}}]+}}", macros), name
     board = pd.read_csv(out / "tables/leaderboard.csv")
     models = pd.read_csv(s3_run / "results/data/models.csv")
     assert sorted(board["model_id"]) == sorted(models["model_id"])  # every model is listed
     an = board[board["analysed"]]
     assert (an["fidelity_lo"] <= an["fidelity_hi"]).all()
-    assert set(an["flag"]) <= {"exaggerates", "flattens", "calibrated"}
+    assert set(an["flag"]) <= {"exaggerates", "flattens", "calibrated", "inconclusive"}
     flow = pd.read_csv(out / "tables/sample_flow.csv")
     humans = pd.read_csv(s3_run / "results/data/human_scores.csv")
     assert flow["n_remaining"].iloc[-1] == humans["respondent_id"].nunique()

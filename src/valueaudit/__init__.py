@@ -1,3 +1,3 @@
 """valueaudit: audit the value priorities that LLMs express against a human reference."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -14,6 +14,7 @@ names the line (row + number of header lines).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -27,6 +28,10 @@ import yaml
 
 __all__ = [
     "DataValidationError",
+    "warn_input",
+    "check_raw_files",
+    "check_raw_records",
+    "check_inputs",
     "load_schema",
     "read_table",
     "validate_frame",
@@ -51,22 +56,69 @@ _FALSE = {"false", "0", "no", "f", "n"}
 class DataValidationError(ValueError):
     """An input breaks its data contract.
 
-    Attributes ``file``, ``row`` (1-based data row, or None for a file-level
-    problem), ``column`` and ``rule`` say exactly what is wrong.
+    Attributes: ``file``; ``row`` (1-based data row) and ``column`` for a table;
+    ``line`` (a line of a JSONL, YAML or XML file, or the CSV line of ``row``);
+    ``key`` (a key path such as ``humans.items.rating.perf_1``) for a config or
+    YAML file; ``element`` (an XML element) for a REFI-QDA project; ``rule``
+    (what is wrong); ``fix`` (what to do). Any of them but ``rule`` may be None.
+
+    ``str(err)`` is one line; :meth:`block` is the short block the user sees.
+    Messages never hold a direct identifier: callers pass ``value`` only for
+    cells that cannot be personal data.
     """
 
-    def __init__(self, file, rule, row=None, column=None, value=None, header_lines=1):
-        self.file, self.row, self.column, self.rule, self.value = str(file), row, column, rule, value
-        where = [str(file)]
-        if row is not None:
-            line = f" (line {row + header_lines})" if header_lines is not None else ""
-            where.append(f"row {row}{line}")
-        if column is not None:
-            where.append(f"column '{column}'")
-        msg = ", ".join(where) + f": {rule}"
-        if value is not None:
-            msg += f" (found {value!r})"
-        super().__init__(msg)
+    def __init__(self, file=None, rule=None, row=None, column=None, value=None, header_lines=1,
+                 *, fix=None, line=None, key=None, element=None):
+        if rule is None:  # a preformatted message
+            file, rule = None, str(file)
+        self.file = None if file is None else str(file)
+        self.rule, self.row, self.column, self.value = rule, row, column, value
+        self.key, self.element, self.fix = key, element, fix
+        if line is None and row is not None and header_lines is not None:
+            line = row + header_lines
+        self.line = line
+        super().__init__(self.one_line())
+
+    def where(self) -> str:
+        """Row/line, column, key path or element, as words ('' for a file-level problem)."""
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}" + (f" (line {self.line})" if self.line is not None
+                                                else ""))
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        if self.key is not None:
+            parts.append(f"key {self.key}")
+        if self.element is not None:
+            parts.append(f"element {self.element}")
+        return ", ".join(parts)
+
+    def one_line(self) -> str:
+        head = ", ".join(x for x in (self.file, self.where()) if x)
+        msg = f"{head}: {self.rule}" if head else str(self.rule)
+        if self.value is not None:
+            msg += f" (found {self.value!r})"
+        return msg
+
+    def block(self) -> str:
+        """The short block shown to the user: file, where, rule, what to do."""
+        rule = str(self.rule) + (f" (found {self.value!r})" if self.value is not None else "")
+        lines = ["valueaudit: input error"]
+        if self.file:
+            lines.append(f"  file:  {self.file}")
+        if self.where():
+            lines.append(f"  where: {self.where()}")
+        lines.append(f"  rule:  {rule}")
+        if self.fix:
+            lines.append(f"  fix:   {self.fix}")
+        return "\n".join(lines)
+
+
+def warn_input(message: str) -> None:
+    """A warning about an input that the user must see (terminal and job log)."""
+    logging.getLogger("valueaudit.input").warning("%s", message)
 
 
 @cache
@@ -109,33 +161,75 @@ def write_csv(df: pd.DataFrame, path: str | Path, float_format: str = "%.10g") -
 # ---------------------------------------------------------------------------
 # reading and validation
 # ---------------------------------------------------------------------------
+RESAVE = "re-save it as UTF-8 CSV with commas (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
+
+
+def decode_text(path: Path, raw: bytes | None = None, kind: str = "CSV") -> str:
+    """The text of a file that must be UTF-8; UTF-16 and other encodings stop with a fix."""
+    raw = path.read_bytes() if raw is None else raw
+    fix = RESAVE if kind == "CSV" else "re-save the file as UTF-8"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) > 3 and b"\x00" in raw[:200]):
+        raise DataValidationError(path, "the file is UTF-16 encoded (detected a UTF-16 byte "
+                                  "order mark or NUL bytes), not UTF-8", header_lines=None, fix=fix)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataValidationError(
+            path, f"not valid UTF-8 at byte {exc.start}", header_lines=None, line=line,
+            fix=fix) from None
+
+
+def csv_header(path: Path, text: str, header_line: int = 1) -> list[str]:
+    """The column names of a CSV text; stops on another delimiter or a repeated name."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) < header_line:
+        raise DataValidationError(path, "no header row", header_lines=None)
+    header = rows[header_line - 1]
+    first = text.splitlines()[header_line - 1] if text.splitlines() else ""
+    for sep, name in ((";", "semicolon"), ("\t", "tab")):
+        if first.count(sep) >= max(1, first.count(",") + 1):
+            raise DataValidationError(
+                path, f"the file is {name}-separated (detected '{sep}' between the column "
+                "names), not comma-separated", header_lines=None, line=header_line, fix=RESAVE)
+    seen: dict[str, int] = {}
+    for n, c in enumerate(header, start=1):
+        c = c.strip()
+        if c in seen:
+            raise DataValidationError(
+                path, f"duplicate column name (columns {seen[c]} and {n} are both named {c!r})",
+                column=c, header_lines=None, line=header_line,
+                fix="rename or remove one of the two columns")
+        seen[c] = n
+    return header
+
+
 def _read_text_frame(path: Path) -> tuple[pd.DataFrame, int]:
     """Read a CSV/Parquet file with every cell as a string ('' = missing)."""
     if not path.exists():
-        raise DataValidationError(path, "file does not exist", header_lines=None)
+        raise DataValidationError(path, "file does not exist", header_lines=None,
+                                  fix="check the path in config.yaml")
     if path.stat().st_size == 0:
         raise DataValidationError(path, "file is empty", header_lines=None)
     if path.suffix.lower() in (".parquet", ".pq"):
         df = pd.read_parquet(path)
         df = df.astype(object).where(df.notna(), "")
         return df.map(lambda v: "" if v is None else str(v)), 0
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataValidationError(
-            path, f"not valid UTF-8 at byte {exc.start} (line {line}); save the file as UTF-8",
-            header_lines=None,
-        ) from None
+    text = decode_text(path)
+    csv_header(path, text)
     try:
         df = pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataValidationError(path, f"not a readable CSV table: {exc}", header_lines=None) from None
+        raise DataValidationError(path, f"not a readable CSV table: {exc}", header_lines=None,
+                                  fix=RESAVE) from None
     if df.shape[0] == 0:
         raise DataValidationError(path, "table has a header but no rows", header_lines=None)
+    df.columns = [str(c).strip() for c in df.columns]
     return df, 1
 
 
@@ -163,21 +257,28 @@ def validate_frame(
     """
     props: dict = schema.get("properties", {})
     cols = list(df.columns)
+    hidden = {c for c, spec in props.items() if spec.get("x-identifier")}
 
-    def err(rule, row=None, column=None, value=None):
+    def err(rule, row=None, column=None, value=None, fix=None):
         r = None if row is None else row + 1
-        return DataValidationError(file, rule, r, column, value, header_lines=header_lines)
+        if column in hidden and value is not None:
+            value = None
+            rule += " (value not shown: the column holds identifiers)"
+        return DataValidationError(file, rule, r, column, value, header_lines=header_lines,
+                                   fix=fix)
 
+    dup = [c for c in cols if cols.count(c) > 1]
+    if dup:
+        raise err("duplicate column name", column=dup[0], fix="rename or remove one of them")
     for c in schema.get("required", []):
         if c not in cols:
-            raise err(f"missing required column (expected columns: {', '.join(props)})", column=c)
+            raise err(f"missing required column (expected columns: {', '.join(props)})", column=c,
+                      fix=f"add a column named '{c}' (names are case-sensitive)")
     if schema.get("additionalProperties", True) is False:
         extra = [c for c in cols if c not in props]
         if extra:
-            raise err(f"unexpected column (allowed: {', '.join(props)})", column=extra[0])
-    dup = [c for c in cols if cols.count(c) > 1]
-    if dup:
-        raise err("duplicate column name", column=dup[0])
+            raise err(f"unexpected column (allowed: {', '.join(props)})", column=extra[0],
+                      fix="remove the column or correct its name")
 
     out = {}
     for c in cols:
@@ -192,13 +293,15 @@ def validate_frame(
         if not nullable:
             bad = _first_bad(empty)
             if bad is not None:
-                raise err("missing value in a required column", bad, c)
+                raise err("missing value in a required column", bad, c, fix="fill in the cell")
         kind = types[0] if types else "string"
         if kind in ("integer", "number"):
             num = pd.to_numeric(s.where(~empty, None), errors="coerce")
             bad = _first_bad(num.isna() & ~empty)
             if bad is not None:
-                raise err(f"not a {kind}", bad, c, s.iloc[bad])
+                raise err(f"not a {kind} (text where a {kind} is expected)", bad, c, s.iloc[bad],
+                          fix=f"write a {kind} (decimal point '.', no units) or leave it empty "
+                          "where the contract allows")
             if kind == "integer":
                 bad = _first_bad(~empty & (num != np.floor(num)))
                 if bad is not None:
@@ -246,8 +349,13 @@ def validate_frame(
         d = typed.duplicated(subset=pk, keep="first")
         bad = _first_bad(d)
         if bad is not None:
-            key = ", ".join(f"{k}={typed[k].iloc[bad]}" for k in pk)
-            raise err(f"duplicate key ({', '.join(pk)}): {key}", bad, pk[0])
+            same = (typed[pk] == typed[pk].iloc[bad]).all(axis=1).to_numpy()
+            first = int(np.flatnonzero(same)[0])
+            shown = [k for k in pk if k not in hidden]
+            key = ", ".join(f"{k}={typed[k].iloc[bad]}" for k in shown)
+            raise err(f"duplicate key ({', '.join(pk)}): rows {first + 1} and {bad + 1} have the "
+                      f"same {'/'.join(pk)}" + (f" ({key})" if key else ""), bad, pk[0],
+                      fix="remove or correct one of the two rows")
     return typed.reset_index(drop=True)
 
 
@@ -258,10 +366,40 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
     return validate_frame(df, load_schema(schema_name), path, header_lines)
 
 
-def _check_membership(df, col, allowed, file, rule, header_lines=1):
+def _check_membership(df, col, allowed, file, rule, header_lines=1, fix=None):
     bad = _first_bad(~df[col].isin(list(allowed)) & df[col].notna())
     if bad is not None:
-        raise DataValidationError(file, rule, bad + 1, col, df[col].iloc[bad], header_lines)
+        raise DataValidationError(file, rule, bad + 1, col, df[col].iloc[bad], header_lines,
+                                  fix=fix)
+
+
+def check_ranks(values: np.ndarray, n_targets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a respondents x targets rank matrix that are not a permutation of 1..T.
+
+    Returns ``(bad, empty)``: ``empty`` marks rows with no rank at all (an
+    unanswered ranking question), ``bad`` rows with some ranks that are
+    missing, tied, or outside 1..T.
+    """
+    x = np.asarray(values, dtype=float)
+    empty = np.isnan(x).all(axis=1)
+    want = np.arange(1, n_targets + 1, dtype=float)
+    with np.errstate(invalid="ignore"):
+        srt = np.sort(np.where(np.isnan(x), np.inf, x), axis=1)
+    perm = (srt.shape[1] == n_targets) & np.all(srt == want, axis=1)
+    return ~empty & ~perm, empty
+
+
+def describe_ranks(ranks) -> str:
+    """What is wrong with one ranking answer, in words (no identifiers)."""
+    vals = [v for v in ranks if not (isinstance(v, float) and np.isnan(v))]
+    ints = [int(v) if float(v).is_integer() else v for v in vals]
+    ties = sorted({v for v in ints if ints.count(v) > 1})
+    parts = [f"ranks given: {sorted(ints)}"]
+    if ties:
+        parts.append(f"tied rank(s) {ties}")
+    if len(vals) < len(ranks):
+        parts.append(f"{len(ranks) - len(vals)} rank(s) missing")
+    return "; ".join(parts)
 
 
 def read_models(path: str | Path, tiers: list[str]) -> pd.DataFrame:
@@ -298,24 +436,50 @@ def read_responses(path: str | Path, instrument) -> pd.DataFrame:
     return df
 
 
-def read_humans(path: str | Path, instrument) -> pd.DataFrame:
-    """Tidy human answers; item ids known, values within the format's range or empty."""
+def read_humans(path: str | Path, instrument, pseudonym=None) -> pd.DataFrame:
+    """Tidy human answers, checked like a survey export.
+
+    Every item id is known to the instrument for its format; every value is
+    in the format's range (or empty); each respondent's ranking answer is a
+    permutation of 1..T or entirely empty (an unanswered question, left to the
+    ``incomplete`` exclusion rule). ``pseudonym`` maps a respondent id to the
+    name errors may show (respondent ids are never shown).
+    """
     df = read_table(path, "humans")
     for fmt in ("rating", "ranking"):
         sel = df["format"] == fmt
-        targets = set(instrument.targets(fmt))
-        bad = _first_bad(sel & ~df["item_id"].isin(list(targets)))
+        targets = list(instrument.targets(fmt))
+        bad = _first_bad(sel & ~df["item_id"].isin(targets))
         if bad is not None:
             raise DataValidationError(
-                path, f"unknown {fmt} item id (not in the instrument)", bad + 1, "item_id",
-                df["item_id"].iloc[bad],
+                path, f"unknown {fmt} item id (not in the instrument {instrument.path.name})",
+                bad + 1, "item_id", df["item_id"].iloc[bad],
+                fix=f"use one of the instrument's {fmt} ids: {', '.join(targets)}",
             )
         lo, hi = instrument.value_range(fmt)
-        bad = _first_bad(sel & df["value"].notna() & ((df["value"] < lo) | (df["value"] > hi)))
+        bad = _first_bad(sel & df["value"].notna() & ((df["value"] < lo) | (df["value"] > hi)
+                                                      | (df["value"] != np.floor(df["value"]))))
         if bad is not None:
             raise DataValidationError(
-                path, f"{fmt} value out of range {lo}..{hi}", bad + 1, "value", df["value"].iloc[bad]
-            )
+                path, f"{fmt} value out of range: must be a whole number {lo}..{hi}", bad + 1,
+                "value", df["value"].iloc[bad],
+                fix="correct the value or leave the cell empty (unanswered)")
+    rank = df[df["format"] == "ranking"]
+    if len(rank):
+        targets = instrument.targets("ranking")
+        wide = rank.pivot(index="respondent_id", columns="item_id", values="value")
+        wide = wide.reindex(columns=targets)
+        bad, _ = check_ranks(wide.to_numpy(), len(targets))
+        if bad.any():
+            rid = wide.index[int(np.flatnonzero(bad)[0])]
+            rows = np.flatnonzero((df["respondent_id"] == rid) & (df["format"] == "ranking"))
+            who = f" (respondent {pseudonym(rid)})" if pseudonym else ""
+            raise DataValidationError(
+                path, f"the ranking answer of the respondent in rows {rows[0] + 1}.."
+                f"{rows[-1] + 1}{who} is not a permutation of 1..{len(targets)}: "
+                f"{describe_ranks(wide.loc[rid].to_numpy())}", int(rows[0]) + 1, "value",
+                fix="ranks must be 1..T, each once; leave all of a respondent's ranks empty for "
+                "an unanswered question")
     return df
 
 
@@ -361,34 +525,267 @@ def read_coding(path: str | Path, codebook: pd.DataFrame | None = None) -> pd.Da
     return df
 
 
-def read_raw_records(path: str | Path) -> list[dict]:
-    """Read a JSONL file of raw LLM records, validating each against its schema.
+def _utc(text):
+    import datetime as dt
 
+    try:
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def read_raw_records(path: str | Path, model_id: str | None = None, instrument=None,
+                     torn_ok: bool = False) -> list[dict]:
+    """Read a JSONL file of raw LLM records, validating each against its schema and meaning.
+
+    Every record must belong to the file's model (``model_id``, by default the
+    file name without ``.jsonl``: ``<raw_dir>/<model_id>.jsonl``); ``record_id``
+    is unique, and so is (task, session, attempt); a record does not finish
+    before it starts. With ``instrument``, the item order of a rating or
+    ranking record names each of the task's targets once, and a record made
+    with another version of the instrument is reported with :func:`warn_input`.
     Errors name the file, the line and the JSON path of the broken field.
+    With ``torn_ok``, an unreadable last line without a newline (a write the
+    collection was interrupted in, which it repairs) is left out.
     """
     import jsonschema
 
     path = Path(path)
+    model_id = path.name.removesuffix(".jsonl") if model_id is None else model_id
     if not path.exists():
         raise DataValidationError(path, "file does not exist", header_lines=None)
+
+    def err(rule, n, field=None, value=None, fix=None):
+        return DataValidationError(path, rule, n, field, value, header_lines=0, fix=fix)
+
     validator = jsonschema.Draft202012Validator(load_schema("raw_record"))
     records = []
+    seen_id: dict[str, int] = {}
+    seen_key: dict[tuple, int] = {}
+    other_version: dict[str, int] = {}
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
+            if n == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                raise err("the file is UTF-16 encoded, not UTF-8", n,
+                          fix="re-save it as UTF-8 JSON lines")
             try:
                 rec = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise DataValidationError(
-                    path, f"line is not valid UTF-8 JSON ({exc})", n, header_lines=0
-                ) from None
+                if torn_ok and not raw.endswith(b"\n"):
+                    break
+                raise err(f"line is not valid UTF-8 JSON ({exc})", n,
+                          fix="each line must hold one complete JSON object") from None
             errs = sorted(validator.iter_errors(rec), key=lambda e: list(e.path))
             if errs:
                 e = errs[0]
                 field = "/".join(str(p) for p in e.path) or "(record)"
-                raise DataValidationError(path, e.message, n, field, header_lines=0)
+                raise err(e.message, n, field,
+                          fix="correct the field (see workflow/schemas/raw_record.schema.yaml)")
+            if rec["model_id"] != model_id:
+                raise err(f"record of another model in the file of model '{model_id}'", n,
+                          "model_id", rec["model_id"],
+                          fix=f"move the record to {rec['model_id']}.jsonl or correct its model_id")
+            rid = rec["record_id"]
+            if rid in seen_id:
+                raise err(f"duplicate record_id: lines {seen_id[rid]} and {n} have the same "
+                          f"record_id {rid!r}", n, "record_id",
+                          fix="raw files are append-only: remove the copied line")
+            seen_id[rid] = n
+            key = (rec["task"], rec["session"], rec["attempt"])
+            if key in seen_key:
+                raise err(f"lines {seen_key[key]} and {n} claim the same model, task, session and "
+                          f"attempt ({model_id}, {key[0]}, session {key[1]}, attempt {key[2]})",
+                          n, "attempt", fix="remove the duplicated record or correct its attempt")
+            seen_key[key] = n
+            t0, t1 = _utc(rec["started_utc"]), _utc(rec["finished_utc"])
+            if t0 is None or t1 is None:
+                field = "started_utc" if t0 is None else "finished_utc"
+                raise err("not an ISO 8601 UTC timestamp", n, field, rec[field])
+            if t1 < t0:
+                raise err("negative duration: finished_utc is before started_utc", n,
+                          "finished_utc", rec["finished_utc"])
+            if instrument is not None:
+                if rec["task"] in ("rating", "ranking"):
+                    targets = instrument.targets(rec["task"])
+                    order = rec["item_order"]
+                    unknown = [x for x in order if x not in targets]
+                    if unknown:
+                        raise err(f"item_order names {unknown[0]!r}, which is not a "
+                                  f"{rec['task']} id of the instrument {instrument.path.name}",
+                                  n, "item_order",
+                                  fix="the record was made with another instrument: configure "
+                                  "that instrument or remove the record")
+                    if sorted(order) != sorted(targets):
+                        raise err(f"item_order must name each of the {len(targets)} "
+                                  f"{rec['task']} ids once", n, "item_order")
+                if rec["instrument_sha256"] != instrument.sha256:
+                    other_version.setdefault(rec["instrument_sha256"], n)
             records.append(rec)
     if not records:
         raise DataValidationError(path, "no records in file", header_lines=None)
+    for sha, n in sorted(other_version.items(), key=lambda kv: kv[1]):
+        count = sum(r["instrument_sha256"] == sha for r in records)
+        warn_input(f"{path}, line {n}: {count} record(s) made with another version of the "
+                   f"instrument (sha256 {sha[:12]}..., configured {instrument.path.name} has "
+                   f"{instrument.sha256[:12]}...); their answers are parsed with the configured "
+                   "version")
     return records
+
+
+def check_raw_files(model_ids, raw_dir: str | Path, table: str | Path,
+                    live_ids=()) -> None:
+    """Every model of the metadata table has a raw file, and every raw file a model."""
+    raw_dir = Path(raw_dir)
+    ids = list(model_ids)
+    for n, m in enumerate(ids, start=1):
+        if m in set(live_ids):
+            continue
+        if not (raw_dir / f"{m}.jsonl").is_file():
+            raise DataValidationError(
+                table, f"model '{m}' has no raw records ({raw_dir / (m + '.jsonl')} does not "
+                "exist)", n, "model_id",
+                fix="add the raw file, remove the model from the table, or collect it live")
+    if raw_dir.is_dir():
+        for f in sorted(raw_dir.glob("*.jsonl")):
+            if f.stem not in set(ids) | set(live_ids):
+                raise DataValidationError(
+                    f, f"raw file for model '{f.stem}', which is not in the models table {table}",
+                    1, "model_id", header_lines=0,
+                    fix=f"add a row for '{f.stem}' to {table}, or move the file out of {raw_dir}")
+
+
+def _cache_key(paths, *extra) -> str:
+    import hashlib
+
+    h = hashlib.sha256(_validator_version().encode())
+    for p in paths:
+        h.update(Path(p).read_bytes() if p and Path(p).is_file() else b"-")
+        h.update(b"\0")
+    h.update("|".join(map(str, extra)).encode())
+    return h.hexdigest()
+
+
+def check_inputs(cfg: dict, cache_dir: str | Path | None = None) -> None:
+    """Validate the inputs every run reads (the workflow calls this when it loads).
+
+    The instrument, the human survey (either layout, with every check of
+    :func:`valueaudit.survey.read_export`), the Study 1 codebook and coded
+    data (every coded segment against its answer and the codebook). Raw
+    records: :func:`check_raw_records`. With ``cache_dir``, coded data that
+    passed before with the same bytes are not checked again.
+    """
+    from .instrument import load_instrument
+    from .survey import read_export
+
+    ins = load_instrument(cfg["instrument"])
+    read_export(cfg["humans"], ins)
+    coding = cfg.get("coding", {})
+    if coding.get("codebook"):
+        codebook = read_codebook(coding["codebook"], ins)
+        if coding.get("format") == "csv":
+            read_coding(coding["source"], codebook)
+            answers = coding.get("answers")
+        else:
+            answers = None
+        if coding.get("format") == "qdpx" or (answers and Path(answers).is_file()):
+            files = [coding["source"], coding["codebook"], answers, cfg["instrument"]]
+            key = _cache_key(files, coding["format"])
+            stamp = None if cache_dir is None else Path(cache_dir) / "coding_validated.txt"
+            if stamp is None or not stamp.is_file() or stamp.read_text().strip() != key:
+                _check_coding(coding["source"], coding["format"], codebook, answers)
+                if stamp is not None:
+                    with atomic_path(stamp) as tmp:
+                        tmp.write_text(key + "\n", encoding="utf-8")
+
+
+_CODING_WHERE = re.compile(r"^(?P<file>.+?), (?P<label>row|coding) (?P<row>\d+): (?P<rule>.*)$",
+                           re.S)
+
+
+def _check_coding(source, fmt, codebook, answers) -> None:
+    """Every coded segment refers to a known answer, code and position (Study 1 import)."""
+    from .study1 import CodingError, load_coding
+
+    try:
+        load_coding(source, fmt, codebook, answers=answers)
+    except DataValidationError:
+        raise
+    except CodingError as exc:
+        if isinstance(exc.__context__, DataValidationError):  # a QdpxError, re-worded
+            raise exc.__context__ from None
+        m = _CODING_WHERE.match(str(exc))
+        if m is None:
+            raise DataValidationError(source, str(exc), header_lines=None) from None
+        row = int(m["row"])
+        if m["label"] == "row":  # study1 counts CSV rows by their line
+            row -= 1
+        raise DataValidationError(
+            m["file"], m["rule"], row, "code", header_lines=1 if m["label"] == "row" else None,
+            fix="correct the coding or the codebook") from None
+
+
+class _Collect(logging.Handler):
+    """A logging handler that keeps the messages it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _validator_version() -> str:
+    """Hash of the code and schema that validate raw records (a cache key)."""
+    import hashlib
+
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update((SCHEMA_DIR / "raw_record.schema.yaml").read_bytes())
+    return h.hexdigest()
+
+
+def check_raw_records(paths: dict[str, str | Path], instrument, cache: str | Path | None = None,
+                      torn_ok=()) -> None:
+    """Validate the raw records of every model (``{model_id: path}``) with :func:`read_raw_records`.
+
+    With ``cache`` (a JSON file), a file whose bytes, model, instrument and
+    validating code are unchanged since it last passed is not parsed again;
+    its warnings are repeated from the cache. Models in ``torn_ok`` (collected
+    live) may end in a torn line, which their collection repairs.
+    """
+    import hashlib
+
+    cache = None if cache is None else Path(cache)
+    seen: dict = {}
+    if cache is not None and cache.is_file():
+        try:
+            seen = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            seen = {}
+    version = _validator_version()
+    out: dict = {}
+    for model, path in paths.items():
+        path = Path(path)
+        if not path.is_file():
+            continue
+        key = hashlib.sha256(
+            path.read_bytes() + f"|{model}|{instrument.sha256}|{version}".encode()).hexdigest()
+        entry = seen.get(str(path))
+        if entry and entry.get("key") == key:
+            for w in entry.get("warnings", []):
+                warn_input(w)
+            out[str(path)] = entry
+            continue
+        handler = _Collect()
+        log = logging.getLogger("valueaudit.input")
+        log.addHandler(handler)
+        try:
+            read_raw_records(path, model, instrument, torn_ok=model in set(torn_ok))
+        finally:
+            log.removeHandler(handler)
+        out[str(path)] = {"key": key, "warnings": handler.messages}
+    if cache is not None and out != seen:
+        with atomic_path(cache) as tmp:
+            tmp.write_text(json.dumps(out, indent=1, sort_keys=True), encoding="utf-8")

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .contracts import DataValidationError
+
 __all__ = [
     "Theme",
     "Item",
@@ -32,8 +34,25 @@ FORMATS = ("rating", "ranking")
 TASKS = (*FORMATS, "open")
 
 
-class InstrumentError(ValueError):
-    """The instrument file breaks a rule (names the file and the rule)."""
+class InstrumentError(DataValidationError):
+    """The instrument file breaks a rule (names the file, the key path and the rule)."""
+
+    def __init__(self, file, rule=None, key=None, fix=None):
+        if rule is None:
+            super().__init__(str(file))
+        else:
+            super().__init__(file, rule, key=key, header_lines=None, fix=fix)
+
+
+#: placeholders each prompt template must use / may use (str.format fields)
+TEMPLATE_FIELDS = {
+    "rating": ({"item_list"}, {"item_list", "min", "max", "min_anchor", "max_anchor",
+                               "example_id", "example_value"}),
+    "ranking": ({"theme_list"}, {"theme_list", "n_themes", "example_id"}),
+    "item_line": ({"id", "wording"}, {"id", "wording", "position"}),
+    "theme_line": ({"id", "label"}, {"id", "label", "definition", "position"}),
+    "repair": ({"error"}, {"error"}),
+}
 
 
 @dataclass(frozen=True)
@@ -157,8 +176,30 @@ class Instrument:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _fail(path, msg):
-    raise InstrumentError(f"{path}: {msg}")
+def _fail(path, msg, key=None, fix=None):
+    raise InstrumentError(path, msg, key=key, fix=fix)
+
+
+def _template_fields(path, name: str, text) -> set[str]:
+    import string
+
+    if not isinstance(text, str):
+        _fail(path, "a prompt template must be text", key=f"prompts.{name}")
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        _fail(path, f"not a valid template ({exc})", key=f"prompts.{name}",
+              fix="write literal braces as {{ and }}")
+    return {f.split(".")[0].split("[")[0] for f in fields}
+
+
+def _check_unique(path, section: str, ids: list[str]) -> None:
+    first: dict[str, int] = {}
+    for n, i in enumerate(ids):
+        if i in first:
+            _fail(path, f"duplicate {section[:-1]} id {i!r} at {section}[{first[i]}] and "
+                  f"{section}[{n}]", key=f"{section}[{n}].id", fix="give each a unique id")
+        first[i] = n
 
 
 def load_instrument(path: str | Path) -> Instrument:
@@ -170,16 +211,27 @@ def load_instrument(path: str | Path) -> Instrument:
     prompt templates for rating, ranking, open and repair exist.
     """
     path = Path(path)
+    if not path.is_file():
+        _fail(path, "file does not exist", key="instrument", fix="check instrument in config.yaml")
     raw_bytes = path.read_bytes()
     try:
         doc = yaml.safe_load(raw_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        _fail(path, f"not a readable UTF-8 YAML file ({exc})")
+    except UnicodeDecodeError:
+        _fail(path, "not UTF-8 text", fix="re-save the file as UTF-8")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InstrumentError(path, f"not readable YAML ({getattr(exc, 'problem', exc)})",
+                              key=None if mark is None else f"(line {mark.line + 1})",
+                              fix="correct the YAML syntax (indentation, ':' after keys)"
+                              ) from None
     if not isinstance(doc, dict):
         _fail(path, "top level must be a mapping")
+    for key, kind in (("themes", list), ("items", list), ("formats", dict)):
+        if key in doc and not isinstance(doc[key], kind):
+            _fail(path, f"must be a {'list' if kind is list else 'mapping'}", key=key)
     for key in ("id", "version", "themes", "items", "formats", "prompts"):
         if key not in doc:
-            _fail(path, f"missing required section '{key}'")
+            _fail(path, f"missing required section '{key}'", key=key)
     import re
 
     slug = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -187,41 +239,57 @@ def load_instrument(path: str | Path) -> Instrument:
     for n, t in enumerate(doc["themes"]):
         for k in ("id", "label", "definition"):
             if not isinstance(t, dict) or not t.get(k):
-                _fail(path, f"themes[{n}]: missing '{k}'")
+                _fail(path, f"missing '{k}'", key=f"themes[{n}].{k}")
         if not slug.match(str(t["id"])):
-            _fail(path, f"themes[{n}]: id {t['id']!r} is not a slug [a-z0-9][a-z0-9._-]*")
+            _fail(path, f"id {t['id']!r} is not a slug [a-z0-9][a-z0-9._-]*",
+                  key=f"themes[{n}].id")
         themes.append(Theme(str(t["id"]), str(t["label"]), " ".join(str(t["definition"]).split())))
     ids = [t.id for t in themes]
-    if len(set(ids)) != len(ids):
-        _fail(path, "duplicate theme ids")
+    _check_unique(path, "themes", ids)
     if len(themes) < 3:
-        _fail(path, f"needs at least 3 themes, has {len(themes)}")
+        _fail(path, f"needs at least 3 themes, has {len(themes)}", key="themes")
     items = []
     for n, it in enumerate(doc["items"]):
         for k in ("id", "theme", "wording"):
             if not isinstance(it, dict) or not it.get(k):
-                _fail(path, f"items[{n}]: missing '{k}'")
+                _fail(path, f"missing '{k}'", key=f"items[{n}].{k}")
         if it["theme"] not in ids:
-            _fail(path, f"items[{n}] ({it['id']}): unknown theme {it['theme']!r}")
+            _fail(path, f"item {it['id']!r} names unknown theme {it['theme']!r}",
+                  key=f"items[{n}].theme", fix=f"use one of the theme ids {ids}")
         if not slug.match(str(it["id"])):
-            _fail(path, f"items[{n}]: id {it['id']!r} is not a slug")
+            _fail(path, f"id {it['id']!r} is not a slug", key=f"items[{n}].id")
         items.append(Item(str(it["id"]), str(it["theme"]), str(it["wording"])))
     iids = [i.id for i in items]
-    if len(set(iids)) != len(iids):
-        _fail(path, "duplicate item ids")
+    _check_unique(path, "items", iids)
     if set(iids) & set(ids):
-        _fail(path, "item ids and theme ids must not overlap")
-    for t in ids:
+        both = sorted(set(iids) & set(ids))
+        _fail(path, f"id(s) {both} are both item and theme ids (they must not overlap)",
+              key="items")
+    for n, t in enumerate(ids):
         if t not in {i.theme for i in items}:
-            _fail(path, f"theme {t!r} has no items")
+            _fail(path, f"theme {t!r} has no items", key=f"themes[{n}]",
+                  fix="add at least one item for the theme")
     rating = doc["formats"].get("rating")
     if not rating or not isinstance(rating.get("min"), int) or not isinstance(rating.get("max"), int):
-        _fail(path, "formats.rating needs integer min and max")
+        _fail(path, "needs integer min and max", key="formats.rating")
     if rating["min"] >= rating["max"]:
-        _fail(path, "formats.rating: min must be below max")
+        _fail(path, "min must be below max", key="formats.rating")
+    if not isinstance(doc["prompts"], dict):
+        _fail(path, "prompts must be a mapping of templates", key="prompts")
     for k in ("system", "rating", "ranking", "open", "repair", "item_line", "theme_line"):
         if k not in doc["prompts"]:
-            _fail(path, f"prompts: missing template '{k}'")
+            _fail(path, f"missing template '{k}'", key=f"prompts.{k}")
+    for k, (need, allowed) in TEMPLATE_FIELDS.items():
+        fields = _template_fields(path, k, doc["prompts"][k])
+        unknown = sorted(fields - allowed)
+        if unknown:
+            _fail(path, f"template names unknown placeholder(s) {['{' + u + '}' for u in unknown]}",
+                  key=f"prompts.{k}", fix=f"use only {sorted('{' + a + '}' for a in allowed)}")
+        lacking = sorted(need - fields)
+        if lacking:
+            _fail(path, f"template lacks the placeholder(s) {['{' + u + '}' for u in lacking]} "
+                  "its format needs", key=f"prompts.{k}",
+                  fix=f"add {', '.join('{' + u + '}' for u in lacking)} to the template")
     return Instrument(
         path=path,
         id=str(doc["id"]),

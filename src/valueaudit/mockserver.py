@@ -21,7 +21,12 @@ fault              what the client sees
 ``timeout``        no answer until long after the client's timeout
 ``malformed_json`` HTTP 200 whose body is not JSON
 ``truncated``      HTTP 200 whose body stops before ``Content-Length``
-``empty``          HTTP 200 with empty answer content
+``empty``          HTTP 200 with empty answer content (OpenAI ``content: ""``,
+                   Anthropic ``content: []``)
+``no_choices``     HTTP 200 with ``choices: []`` (OpenAI) / ``content: []``
+``blank``          HTTP 200 whose answer text is only whitespace
+``unauthorized``   HTTP 401 (a revoked key)
+``forbidden``      HTTP 403 (a key without access to the model)
 ``refusal``        HTTP 200 with a refusal (OpenAI ``message.refusal`` /
                    Anthropic ``stop_reason: refusal``)
 ``model_version``  HTTP 200 whose ``model`` field names a new version
@@ -35,6 +40,10 @@ limited to some model names. A conversation is identified by the
 ``X-Valueaudit-Request`` header the collector sends (``<record_id>``; a
 repair request, ``<record_id>.repair``, continues the same conversation), or
 else by a hash of its first two messages.
+
+Without ``api_key`` the server accepts any request, as a local vLLM, Ollama
+or llama.cpp server does; every request log entry says whether it carried an
+``Authorization`` or ``x-api-key`` header (``auth_header``).
 
 Use from Python::
 
@@ -78,6 +87,10 @@ FAULTS = (
     "refusal",
     "model_version",
     "garbage",
+    "no_choices",
+    "blank",
+    "unauthorized",
+    "forbidden",
 )
 #: faults after which a client must retry (no usable answer came back)
 TRANSIENT_FAULTS = ("rate_limit", "server_error", "unavailable", "reset", "timeout",
@@ -311,9 +324,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             n = st.calls[key]
             st.calls[key] += 1
         fault = self._pick_fault(model, key, n)
+        auth_header = bool(self.headers.get("Authorization") or self.headers.get("x-api-key"))
         with st.lock:
             st.log.append({"model": model, "api": api, "key": key, "n": n, "fault": fault,
-                           "t": time.monotonic()})
+                           "t": time.monotonic(), "auth_header": auth_header})
         with st.lock:
             st.inflight[model] += 1
             st.max_inflight[model] = max(st.max_inflight[model], st.inflight[model])
@@ -361,6 +375,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if fault == "reset":
             self._reset()
             return
+        if fault in ("unauthorized", "forbidden"):
+            status = 401 if fault == "unauthorized" else 403
+            kind = {401: "authentication_error", 403: "permission_error"}[status]
+            self._error(api, status, kind if api == "anthropic" else "invalid_request_error",
+                        "invalid API key" if status == 401 else "no access to this model")
+            return
         if fault == "timeout":
             st.stop.wait(plan.hang_s if plan else 30.0)
         persona = st.persona(model)
@@ -373,8 +393,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         usage_in = max(1, prompt_chars // 4)
         usage_out = max(1, len(text or "") // 4) if text else 0
         rid = hashlib.sha256(f"{key}|{n}".encode()).hexdigest()[:20]
+        if fault == "blank":
+            text = " \n\t "
         if api == "anthropic":
-            content = [] if not text else [{"type": "text", "text": text}]
+            content = [] if not text or fault == "no_choices" else [{"type": "text", "text": text}]
             body = {"id": f"msg_mock{rid}", "type": "message", "role": "assistant",
                     "model": version, "content": content,
                     "stop_reason": {"stop": "end_turn", "refusal": "refusal"}.get(finish, finish),
@@ -391,6 +413,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                  "logprobs": None}],
                     "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out,
                               "total_tokens": usage_in + usage_out}}
+            if fault == "no_choices":
+                body["choices"] = []
         payload = json.dumps(body).encode("utf-8")
         if fault == "malformed_json":
             self._send(200, payload[: max(10, len(payload) // 3)] + b"<<garbled")
@@ -412,7 +436,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _text(self, messages, model, persona: Persona, key, n, fault, req) -> tuple[str | None, str]:
         ins = self.state.instrument
-        if fault == "empty":
+        if fault in ("empty", "no_choices"):
             return "", "stop"
         if fault == "refusal":
             return _REFUSAL_TEXT, "refusal"

@@ -14,7 +14,45 @@ from pathlib import Path
 
 from .contracts import atomic_path
 
-__all__ = ["bundle_name", "is_paper_file", "copy_into_bundle", "merge_macros", "read_macros"]
+__all__ = ["bundle_name", "is_paper_file", "copy_into_bundle", "merge_macros", "read_macros",
+           "mark_incomplete", "unmark_incomplete"]
+
+_BANNER_START = "<!-- valueaudit: incomplete run -->\n"
+_BANNER_END = "<!-- /valueaudit: incomplete run -->\n\n"
+
+
+def mark_incomplete(summary: str | Path, marker: str | Path) -> bool:
+    """Put a banner on top of ``summary.md`` saying the run is incomplete (see ``marker``).
+
+    :func:`unmark_incomplete` removes it again, restoring the exact bytes the
+    paper bundle wrote. Returns False when there is no summary.
+    """
+    p = Path(summary)
+    if not p.is_file():
+        return False
+    text = p.read_text(encoding="utf-8")
+    if text.startswith(_BANNER_START):
+        text = text[text.index(_BANNER_END) + len(_BANNER_END):]
+    banner = (f"{_BANNER_START}> **INCOMPLETE RUN.** The last run of the workflow failed: "
+              f"`{marker}` lists the failed jobs and the outputs that are stale or missing. "
+              "Numbers below may come from earlier inputs; do not report them before a "
+              f"complete run.\n{_BANNER_END}")
+    with atomic_path(p) as tmp:
+        tmp.write_text(banner + text, encoding="utf-8")
+    return True
+
+
+def unmark_incomplete(summary: str | Path) -> bool:
+    """Remove the banner of :func:`mark_incomplete`; True if there was one."""
+    p = Path(summary)
+    if not p.is_file():
+        return False
+    text = p.read_text(encoding="utf-8")
+    if not text.startswith(_BANNER_START) or _BANNER_END not in text:
+        return False
+    with atomic_path(p) as tmp:
+        tmp.write_text(text[text.index(_BANNER_END) + len(_BANNER_END):], encoding="utf-8")
+    return True
 
 PAPER_EXT = {".csv", ".tex", ".md", ".pdf", ".png"}
 
@@ -34,7 +72,30 @@ def bundle_name(path: str, paper_dir: str) -> str:
     return str(Path(paper_dir) / kind / f"{prefix}{p.name}")
 
 
-def copy_into_bundle(sources: list[str], targets: list[str]) -> None:
+def copy_into_bundle(sources: list[str], targets: list[str], lineage: dict | None = None) -> None:
+    """Copy each table or figure into the bundle.
+
+    With ``lineage`` (output path -> job record with its ``sha256``, as from
+    :func:`valueaudit.provenance.lineage_index`), every source must have a
+    record and its bytes must match it; otherwise nothing is copied and
+    :class:`~valueaudit.contracts.DataValidationError` names the file.
+    """
+    from .contracts import DataValidationError
+    from .smk import sha256_file
+
+    if lineage is not None:
+        for src in sources:
+            job = lineage.get(str(src))
+            if job is None:
+                raise DataValidationError(
+                    src, "no lineage record: the workflow did not make this file",
+                    header_lines=None, fix="remove it and run the workflow again")
+            if sha256_file(src) != job["sha256"]:
+                raise DataValidationError(
+                    src, f"bytes no longer match the lineage record of rule '{job['rule']}' "
+                    f"({job['lineage_file']}): the file was edited after the workflow wrote it",
+                    header_lines=None,
+                    fix=f"run `snakemake --forcerun {job['rule']}` to remake it from its inputs")
     for src, dst in zip(sources, targets, strict=True):
         Path(dst).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(dst) as tmp:
@@ -136,8 +197,11 @@ def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) ->
     exag = int(float(g["exaggeratingN"])) > 0
     lines.append(
         f"2. Some models exaggerate the differences between priorities: {verdict(exag)}. "
-        f"{g['exaggeratingN']} models ({g['exaggeratingShare']}) have a 95% CI of ln k above 0 "
-        f"(exaggerate), {g['flatteningN']} ({g['flatteningShare']}) below 0 (flatten); "
+        f"{g['exaggeratingN']} models ({g['exaggeratingShare']}) exaggerate (95% CI of ln k above 0, "
+        f"not within the margin {g['calibrationMargin']}), {g['flatteningN']} ({g['flatteningShare']}) "
+        f"flatten, {g['calibratedN']} ({g['calibratedShare']}) are calibrated (CI of k within "
+        f"[1/{g['calibrationMargin']}, {g['calibrationMargin']}]) and {g['inconclusiveN']} "
+        f"({g['inconclusiveShare']}) are inconclusive; "
         f"{g['orderedExaggeratingN']} ({g['orderedExaggeratingShare']}) are ordered but exaggerated."
     )
     ps = [_num(m["sizeP"]), _num(m["recencyP"]), _num(m["tierP"])]

@@ -25,9 +25,19 @@ __all__ = [
     "environment",
     "merge_lineage",
     "verify",
+    "stale_outputs",
+    "config_changes",
+    "lineage_index",
+    "failed_jobs",
+    "write_incomplete",
+    "remove_incomplete",
     "write_json",
     "PACKAGES",
+    "INCOMPLETE_NAME",
 ]
+
+#: the file at the top of results/ that marks a failed, incomplete run
+INCOMPLETE_NAME = "INCOMPLETE.md"
 
 #: distributions whose versions are recorded (those the package imports)
 PACKAGES = ("valueaudit", "snakemake", "numpy", "pandas", "scipy", "statsmodels", "pingouin",
@@ -97,31 +107,276 @@ def merge_lineage(paths: list[str | Path]) -> dict:
     return dict(sorted(by_output.items()))
 
 
-def verify(manifest_path: str | Path, lineage_path: str | Path) -> pd.DataFrame:
-    """Recompute every recorded hash; one row per file with its status.
+def lineage_index(lineage_dir: str | Path) -> dict:
+    """The merged lineage of every per-job record below ``lineage_dir`` ({} if none)."""
+    d = Path(lineage_dir)
+    return merge_lineage(sorted(d.rglob("*.json"))) if d.is_dir() else {}
 
-    status: ``ok``, ``changed`` (hash differs), ``missing``. Inputs come from
-    the input manifest, outputs from the lineage document.
+
+class _Hashes(dict):
+    def __missing__(self, path):
+        p = Path(path)
+        val = sha256_file(p) if p.is_file() else None
+        self[path] = val
+        return val
+
+
+def _flatten(node, prefix=()):
+    """Every node of a nested config: {key path tuple: value} (the root is ())."""
+    out = {prefix: node}
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.update(_flatten(v, (*prefix, str(k))))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.update(_flatten(v, (*prefix, i)))
+    return out
+
+
+def _key(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out or "(top level)"
+
+
+def config_changes(recorded: dict, current: dict) -> list[str]:
+    """Key paths whose value differs between two effective configs (leaves, sorted)."""
+    old, new = _flatten(json.loads(json.dumps(recorded, default=str))), _flatten(
+        json.loads(json.dumps(current, default=str)))
+    leaves = set()
+    for path in set(old) | set(new):
+        a, b = old.get(path, KeyError), new.get(path, KeyError)
+        if isinstance(a, dict | list) and isinstance(b, dict | list) and type(a) is type(b):
+            continue
+        if a != b:
+            leaves.add(path)
+    return sorted(_key(p) for p in leaves)
+
+
+def _params_stale(params: dict, recorded: dict, current: dict) -> list[str]:
+    """Names of the job's params that were taken from a config value that has changed.
+
+    A param comes from the config node it equals (a scalar must also carry the
+    node's key name; a mapping may be a subset of the node's keys); it is stale
+    when the current config's node differs. A changed top-level ``seed`` makes
+    every seed param stale (the rules derive their seeds from it).
+    """
+    old = _flatten(json.loads(json.dumps(recorded, default=str)))
+    new = _flatten(json.loads(json.dumps(current, default=str)))
+    stale = []
+    for name, value in params.items():
+        if "seed" in name and old.get(("seed",)) != new.get(("seed",)):
+            stale.append(name)
+            continue
+        for path, node in old.items():
+            if isinstance(value, dict | list):
+                if value == node:
+                    hit = new.get(path, KeyError) != node
+                elif isinstance(value, dict) and isinstance(node, dict) and value and \
+                        set(value) <= set(node) and all(node[k] == value[k] for k in value):
+                    cur = new.get(path, {})
+                    hit = not isinstance(cur, dict) or any(cur.get(k, KeyError) != value[k]
+                                                           for k in value)
+                else:
+                    continue
+            elif path and path[-1] == name and node == value:
+                hit = new.get(path, KeyError) != node
+            else:
+                continue
+            if hit:
+                stale.append(name)
+                break
+    return stale
+
+
+def stale_outputs(lineage: dict, hashes: dict | None = None, recorded_config: dict | None = None,
+                  current_config: dict | None = None) -> dict[str, str]:
+    """Outputs whose recorded inputs, script or params no longer match: {path: reason}.
+
+    ``lineage`` maps each output to the job that made it (:func:`merge_lineage`).
+    An output is stale when an input's bytes differ from those recorded (or the
+    input is gone), when the script's bytes differ, when a param came from a
+    config value that has changed (with both configs given), or when one of its
+    inputs is itself stale.
+    """
+    hashes = _Hashes() if hashes is None else hashes
+    reasons: dict[str, str] = {}
+    for path, job in lineage.items():
+        why = []
+        for files in job.get("inputs", {}).values():
+            for f in files:
+                if f.get("sha256") is not None and hashes[f["path"]] != f["sha256"]:
+                    state = "is missing" if hashes[f["path"]] is None else "changed"
+                    why.append(f"input {f['path']} {state}")
+        script, want = job.get("script"), job.get("script_sha256")
+        if script and want and hashes[script] is not None and hashes[script] != want:
+            why.append(f"script {script} changed")
+        if recorded_config is not None and current_config is not None:
+            for name in _params_stale(job.get("params") or {}, recorded_config, current_config):
+                why.append(f"param {name} changed in the config")
+        if why:
+            reasons[path] = "; ".join(dict.fromkeys(why))
+    changed = True
+    while changed:
+        changed = False
+        for path, job in lineage.items():
+            if path in reasons:
+                continue
+            for files in job.get("inputs", {}).values():
+                hit = next((f["path"] for f in files if f["path"] in reasons), None)
+                if hit:
+                    reasons[path] = f"input {hit} is stale"
+                    changed = True
+                    break
+    return dict(sorted(reasons.items()))
+
+
+def verify(manifest_path: str | Path, lineage_path: str | Path,
+           current_config: dict | None = None, recorded_config: str | Path | dict | None = None,
+           config_source: str = "configuration") -> pd.DataFrame:
+    """Recompute every recorded hash; one row per file (and per changed config key).
+
+    status: ``ok``; ``changed`` (hash differs); ``missing``; ``stale`` (an
+    output whose bytes match but whose recorded inputs, script or params no
+    longer match the current ones). Inputs come from the input manifest,
+    outputs from the lineage document. With ``current_config`` and the
+    recorded effective config, every changed key is a ``config`` row with
+    status ``changed``. ``detail`` says why.
     """
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     lineage = json.loads(Path(lineage_path).read_text(encoding="utf-8"))
+    if isinstance(recorded_config, str | Path):
+        recorded_config = yaml.safe_load(Path(recorded_config).read_text(encoding="utf-8"))
+    hashes = _Hashes()
     rows = []
     for group, files in manifest.items():
         for f in files:
             rows.append(("input", group, f["path"], f["sha256"]))
     for path, job in lineage.items():
         rows.append(("output", job["rule"], path, job["sha256"]))
+    stale = stale_outputs(lineage, hashes, recorded_config, current_config)
     out = []
     for kind, group, path, want in rows:
-        p = Path(path)
-        if not p.is_file():
-            status, have = "missing", None
+        have = hashes[path]
+        detail = ""
+        if have is None:
+            status = "missing"
+        elif have != want:
+            status = "changed"
+            detail = "bytes differ from the recorded sha256"
+        elif kind == "output" and path in stale:
+            status, detail = "stale", stale[path]
         else:
-            have = sha256_file(p)
-            status = "ok" if have == want else "changed"
+            status = "ok"
         out.append({"kind": kind, "group": group, "path": path, "status": status,
-                    "recorded_sha256": want, "current_sha256": have})
-    return pd.DataFrame(out)
+                    "recorded_sha256": want, "current_sha256": have, "detail": detail})
+    if current_config is not None and recorded_config is not None:
+        for key in config_changes(recorded_config, current_config):
+            out.append({"kind": "config", "group": "config", "path": key, "status": "changed",
+                        "recorded_sha256": None, "current_sha256": None,
+                        "detail": f"{config_source}: {key} differs from the recorded effective "
+                        "config"})
+    return pd.DataFrame(out, columns=["kind", "group", "path", "status", "recorded_sha256",
+                                      "current_sha256", "detail"])
+
+
+# ---------------------------------------------------------------------------
+# incomplete runs
+# ---------------------------------------------------------------------------
+def _log_files(snakemake_log) -> list[Path]:
+    if not snakemake_log:
+        return []
+    logs = [snakemake_log] if isinstance(snakemake_log, str | Path) else list(snakemake_log)
+    return [Path(p) for p in logs if Path(p).is_file()]
+
+
+def failed_jobs(snakemake_log) -> list[dict]:
+    """The failed jobs named in Snakemake's log file(s): rule, outputs and log files of each."""
+    jobs: list[dict] = []
+    cur: dict | None = None
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in _log_files(snakemake_log))
+    for line in text.splitlines():
+        if line.startswith("Error in rule "):
+            cur = {"rule": line.removeprefix("Error in rule ").rstrip(":"), "output": [], "log": []}
+            jobs.append(cur)
+        elif cur is not None and line.startswith("    "):
+            field, _, val = line.strip().partition(": ")
+            if field in ("output", "log", "wildcards"):
+                val = val.split(" (check log file")[0]
+                cur[field] = val if field == "wildcards" else [v.strip() for v in val.split(",")]
+        elif cur is not None and line.strip():
+            cur = None
+    seen, out = set(), []
+    for j in jobs:
+        k = (j["rule"], tuple(j["output"]))
+        if k not in seen:
+            seen.add(k)
+            out.append(j)
+    return out
+
+
+def _error_block(log: str) -> str:
+    p = Path(log)
+    if not p.is_file():
+        return ""
+    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+    for n, ln in enumerate(lines):
+        if ln.startswith("valueaudit: input error"):
+            return "\n".join(lines[n:])
+    errs = [ln for ln in lines if ln.startswith("ERROR")]
+    return errs[-1] if errs else ""
+
+
+def write_incomplete(results: str | Path, snakemake_log) -> Path:
+    """Write ``results/INCOMPLETE.md``: the failed jobs and the outputs now stale or missing.
+
+    ``results/paper/summary.md``, if there is one, gets a banner pointing to it
+    (:func:`remove_incomplete` takes it off again).
+    """
+    results = Path(results)
+    jobs = failed_jobs(snakemake_log)
+    lineage = lineage_index(results / "provenance" / "lineage")
+    stale = stale_outputs(lineage)
+    missing = sorted(p for p in lineage if not Path(p).is_file())
+    lines = ["# This run is INCOMPLETE", "",
+             "The last run of the workflow failed. Results below `results/` are a mix of this "
+             "run's and earlier runs' outputs: the files listed under *Stale* were made from "
+             "inputs that have changed since, and must not be reported. Fix the errors and run "
+             "the workflow again; a run that completes the default target removes this file.", "",
+             "Snakemake log: " + ", ".join(f"`{p}`" for p in _log_files(snakemake_log)), "",
+             f"## Failed jobs ({len(jobs)})", ""]
+    for j in jobs:
+        where = f" ({j['wildcards']})" if j.get("wildcards") else ""
+        lines.append(f"- rule `{j['rule']}`{where}; log: "
+                     + ", ".join(f"`{x}`" for x in j["log"]))
+        block = "\n".join(_error_block(x) for x in j["log"]).strip()
+        if block:
+            lines += ["", "  ```", *[f"  {b}" for b in block.splitlines()], "  ```"]
+    lines += ["", f"## Stale outputs from earlier runs ({len(stale)})", ""]
+    lines += [f"- `{p}`: {why}" for p, why in stale.items()] or ["(none)"]
+    lines += ["", f"## Missing outputs ({len(missing)})", ""]
+    lines += [f"- `{p}`" for p in missing] or ["(none)"]
+    target = results / INCOMPLETE_NAME
+    with atomic_path(target) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from .paper import mark_incomplete
+
+    mark_incomplete(results / "paper" / "summary.md", target)
+    return target
+
+
+def remove_incomplete(results: str | Path) -> bool:
+    """Remove ``results/INCOMPLETE.md`` and the summary's banner; True if there was a file."""
+    from .paper import unmark_incomplete
+
+    unmark_incomplete(Path(results) / "paper" / "summary.md")
+    p = Path(results) / INCOMPLETE_NAME
+    if p.is_file():
+        p.unlink()
+        return True
+    return False
 
 
 def effective_config_yaml(config: dict) -> str:

@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valueaudit.contracts import atomic_path, write_csv
+from valueaudit.contracts import DataValidationError, atomic_path, write_csv
 
 __all__ = [
     "NS",
@@ -99,15 +99,28 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class QdpxError(ValueError):
+class QdpxError(DataValidationError):
     """A REFI-QDA project file (or the tables to write as one) is invalid.
 
-    The message names the file and the problem.
+    The message names the file, the XML element and its line in ``project.qde``
+    (where there is one) and the problem.
     """
 
-    def __init__(self, file: str | Path, problem: str) -> None:
-        self.file, self.problem = str(file), problem
-        super().__init__(f"{file}: {problem}")
+    def __init__(self, file: str | Path, problem: str, element: str | None = None,
+                 line: int | None = None, fix: str | None = None) -> None:
+        self.problem = problem
+        super().__init__(file, problem, header_lines=None, element=element, line=line, fix=fix)
+
+
+def _element_lines(xml: bytes, root: ET.Element) -> dict[int, int]:
+    """Line in ``xml`` of every element of the tree ``root`` (by ``id`` of the element)."""
+    from xml.parsers import expat
+
+    lines: list[int] = []
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda *_: lines.append(parser.CurrentLineNumber)
+    parser.Parse(xml, True)
+    return {id(el): ln for el, ln in zip(root.iter(), lines, strict=False)}
 
 
 # ---------------------------------------------------------------------------
@@ -252,20 +265,33 @@ def read_qdpx(
         if not qde_names:
             raise QdpxError(path, "no project.qde in the archive")
         qde = min(qde_names, key=lambda n: (n.count("/"), n))
+        xml = zf.read(qde)
         try:
-            root = ET.fromstring(zf.read(qde))
+            root = ET.fromstring(xml)
         except ET.ParseError as exc:
-            raise QdpxError(path, f"project.qde is not well-formed XML ({exc})") from None
+            raise QdpxError(path, f"project.qde is not well-formed XML ({exc})",
+                            line=exc.position[0], element="project.qde",
+                            fix="repair the XML or export the project again") from None
         if _local(root.tag) != "Project":
             raise QdpxError(
-                path, f"root element of project.qde is {_local(root.tag)!r}, not 'Project'"
+                path, f"root element of project.qde is {_local(root.tag)!r}, not 'Project'",
+                element=f"<{_local(root.tag)}> of project.qde", line=1,
             )
-        return _read_project(path, zf, root, codebook)
+        return _read_project(path, zf, root, codebook, _element_lines(xml, root))
 
 
 def _read_project(
-    path: Path, zf: zipfile.ZipFile, root: ET.Element, codebook: pd.DataFrame | None
+    path: Path, zf: zipfile.ZipFile, root: ET.Element, codebook: pd.DataFrame | None,
+    lines: dict[int, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    lines = lines or {}
+
+    def at(el: ET.Element | None) -> dict:
+        """element and line keywords of a QdpxError about ``el``."""
+        if el is None:
+            return {}
+        return {"element": f"<{_local(el.tag)}> of project.qde", "line": lines.get(id(el))}
+
     users: dict[str, str] = {}
     users_el = _child(root, "Users")
     if users_el is not None:
@@ -291,11 +317,13 @@ def _read_project(
             try:
                 target, value = _parse_variable_value(vv)
             except ValueError as exc:
-                raise QdpxError(path, f"bad VariableValue in {describe(el)}: {exc}") from None
+                raise QdpxError(path, f"bad VariableValue in {describe(el)}: {exc}",
+                                **at(vv)) from None
             if target is None:
                 continue
             if target not in variables:
-                raise QdpxError(path, f"VariableValue refers to unknown variable GUID {target}")
+                raise QdpxError(path, f"VariableValue refers to unknown variable GUID {target}",
+                                **at(vv))
             if value is not None:
                 out[variables[target]] = value
         return out
@@ -332,11 +360,14 @@ def _read_project(
         if kind != "TextSource":
             if any(_local(d.tag) == "Coding" for d in src.iter()):
                 raise QdpxError(
-                    path, f"source {label!r} is a {kind} with codings; only TextSource is supported"
-                )
+                    path, f"source {label!r} is a {kind} with codings; only TextSource is supported",
+                    **at(src))
             continue
         guid = src.get("guid")
-        text = _source_text(path, zf, lookup, src, label)
+        try:
+            text = _source_text(path, zf, lookup, src, label)
+        except QdpxError as exc:
+            raise QdpxError(path, exc.problem, **at(src)) from None
         selections = _children(src, "PlainTextSelection")
         whole = _children(src, "Coding")
         if text is None:
@@ -345,23 +376,26 @@ def _read_project(
                 raise QdpxError(
                     path,
                     f"selection on unknown source {label!r} (GUID {guid}): its text "
-                    f"({where}) is not in the archive",
+                    f"({where}) is not in the archive", **at(src),
+                    fix="add the source's text to the archive or remove its codings",
                 )
-            raise QdpxError(path, f"text of source {label!r} ({where}) is not in the archive")
+            raise QdpxError(path, f"text of source {label!r} ({where}) is not in the archive",
+                            **at(src))
         meta = dict(case_vars.get(guid, {}))
         meta.update(var_dict(src))
         rid = meta.get("response_id", src.get("name"))
         if _is_missing(rid) or str(rid) == "":
-            raise QdpxError(path, f"source with GUID {guid} has neither a name nor a response_id")
+            raise QdpxError(path, f"source with GUID {guid} has neither a name nor a response_id",
+                            **at(src))
         rid = str(rid)
         for col in ("model_id", "prompt_id"):
             if _is_missing(meta.get(col)) or str(meta.get(col)) == "":
                 raise QdpxError(
                     path,
                     f"source {rid!r} has no {col} (give it as a source variable or a Case variable)",
-                )
+                    **at(src))
         if rid in seen_ids:
-            raise QdpxError(path, f"response_id {rid!r} is used by two sources")
+            raise QdpxError(path, f"response_id {rid!r} is used by two sources", **at(src))
         seen_ids[rid] = guid
         row = {
             "response_id": rid,
@@ -384,7 +418,8 @@ def _read_project(
                     raise QdpxError(
                         path,
                         f"Coding on source {rid!r} has a CodeRef to unknown code GUID {target}",
-                    )
+                        **at(ref if ref is not None else cod),
+                        fix="add the code to the CodeBook or remove the Coding")
                 code = codes[target]
                 try:
                     start, end = int(s_raw), int(e_raw)
@@ -392,13 +427,14 @@ def _read_project(
                     raise QdpxError(
                         path,
                         f"code {code!r} on source {rid!r}: positions {s_raw!r}, {e_raw!r} "
-                        "are not integers",
+                        "are not integers", **at(sel if sel is not None else cod),
                     ) from None
                 if not 0 <= start < end <= len(text):
                     raise QdpxError(
                         path,
                         f"code {code!r} on source {rid!r}: selection [{start}, {end}) is outside "
                         f"the text of {len(text)} characters (or empty)",
+                        **at(sel if sel is not None else cod),
                     )
                 coder = user_name(
                     cod.get("creatingUser"), sel_user, src.get("creatingUser"), project_user
@@ -408,6 +444,7 @@ def _read_project(
                         path,
                         f"code {code!r} on source {rid!r} at [{start}, {end}): no coder "
                         "(no creatingUser on the Coding, selection, source or project)",
+                        **at(cod),
                     )
                 coded.append(
                     (

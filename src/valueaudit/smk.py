@@ -177,6 +177,40 @@ def write_lineage(smk) -> Path | None:
     return target
 
 
+def check_inputs_against_lineage(smk) -> None:
+    """Stop if an input the workflow made no longer has the bytes its lineage record holds.
+
+    A table edited by hand after the job that made it is not used to compute
+    anything further. The lineage records are found beside the job's own
+    ``lineage`` output; a job without one is not checked.
+    """
+    from .contracts import DataValidationError
+
+    names = _names_of(smk.output)
+    if "lineage" not in names:
+        return
+    lineage_dir = Path(smk.output[names["lineage"]]).parent
+    if lineage_dir.name != "lineage":
+        lineage_dir = lineage_dir.parent
+    wanted = {p for files in _files(smk.input).values() for p in files}
+    recorded: dict[str, tuple[str, str, str]] = {}
+    for rec_path in sorted(lineage_dir.rglob("*.json")) if lineage_dir.is_dir() else []:
+        try:
+            rec = json.loads(rec_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for files in rec.get("outputs", {}).values():
+            for f in files:
+                if f["path"] in wanted and f.get("sha256"):
+                    recorded[f["path"]] = (f["sha256"], rec.get("rule"), str(rec_path))
+    for p, (sha, rule, rec_path) in sorted(recorded.items()):
+        if Path(p).is_file() and sha256_file(p) != sha:
+            raise DataValidationError(
+                p, f"bytes no longer match the lineage record of rule '{rule}' ({rec_path}): the "
+                "file was edited after the workflow wrote it", header_lines=None,
+                fix=f"run `snakemake --forcerun {rule}` to remake it from its inputs")
+
+
 USAGE_PREFIX = "resources used:"
 
 
@@ -219,35 +253,68 @@ def parse_usage(line: str) -> dict[str, str | float] | None:
     return fields
 
 
+TRACEBACK_SUFFIX = ".traceback"
+
+
 @contextmanager
 def log_to(smk, name: str = "valueaudit"):
     """Send logging (and warnings) to the rule's log file; on success write the lineage record.
 
-    Errors are logged with their traceback and re-raised (Snakemake then
-    deletes the job's outputs, so nothing half-written is left).
+    Warnings of the ``valueaudit`` loggers also go to stderr, so they reach the
+    terminal. An input that breaks its contract
+    (:class:`~valueaudit.contracts.DataValidationError`) ends the script with
+    exit code 1 and its short block (file, where, rule, what to do) in the log,
+    without a Python traceback; the traceback goes beside the log, to
+    ``<log>.traceback``. Any other error is logged with its traceback and
+    re-raised. Either way Snakemake deletes the job's outputs, so nothing
+    half-written is left.
     """
+    from .contracts import DataValidationError
+
     path = smk.log[0] if len(smk.log) else None
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
     handler: logging.Handler
+    handlers: list[logging.Handler] = []
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+        to_terminal = logging.StreamHandler(sys.stderr)
+        to_terminal.setLevel(logging.WARNING)
+        to_terminal.addFilter(lambda r: r.name.split(".")[0] == "valueaudit")
+        to_terminal.setFormatter(logging.Formatter(f"%(levelname)s ({path}) %(message)s"))
+        handlers.append(to_terminal)
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers.insert(0, handler)
     root = logging.getLogger()
-    root.addHandler(handler)
+    for h in handlers:
+        root.addHandler(h)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
     start = time.perf_counter()
+    tb_path = Path(f"{path}{TRACEBACK_SUFFIX}") if path else None
     try:
+        check_inputs_against_lineage(smk)
         yield logger
         write_lineage(smk)
         logger.info("%s", usage_line(smk, time.perf_counter() - start))
+        if tb_path is not None and tb_path.exists():
+            tb_path.unlink()
+    except DataValidationError as exc:
+        stream = handler.stream if path else sys.stderr
+        stream.write(exc.block() + "\n")
+        stream.flush()
+        if tb_path is not None:
+            import traceback
+
+            tb_path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        raise SystemExit(1) from None
     except Exception:
         logger.exception("rule %s failed", getattr(smk, "rule", "?"))
         raise
     finally:
-        root.removeHandler(handler)
+        for h in handlers:
+            root.removeHandler(h)
         handler.close()

@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from .contracts import read_coding, write_csv
-from .parse import response_text
+from .parse import response_text, strip_reasoning
 from .stats import (
     bootstrap_weights,
     cohens_kappa,
@@ -119,10 +119,11 @@ class CodingError(ValueError):
 def open_answers(records: Sequence[dict], task: str = "open") -> pd.DataFrame:
     """The open-ended answers in raw LLM records, one row per session.
 
-    The final attempt of each (model, prompt, session) of ``task`` is kept; a session
-    whose final attempt returned no text (a transport error) has no answer and is left
-    out. ``response_id`` is the record id of that attempt, so a coder's file refers back
-    to the exact raw record.
+    The final attempt of each (model, prompt, session) of ``task`` is kept; reasoning
+    blocks (``<think>...</think>`` and the like, :func:`valueaudit.parse.strip_reasoning`)
+    are not part of the answer. A session whose final attempt returned no answer text (a
+    transport error, or reasoning only) has no answer and is left out. ``response_id`` is
+    the record id of that attempt, so a coder's file refers back to the exact raw record.
 
     Parameters
     ----------
@@ -148,7 +149,8 @@ def open_answers(records: Sequence[dict], task: str = "open") -> pd.DataFrame:
     for key in sorted(last):
         rec = last[key]
         text, _ = response_text(rec["api"], rec.get("response_body"))
-        if text is None or not str(text).strip():
+        text = strip_reasoning(text)
+        if not text.strip():
             continue
         rows.append({"response_id": rec["record_id"], "model_id": key[0], "prompt_id": key[1],
                      "session": key[2], "model_version": rec.get("model_version") or "",
@@ -733,18 +735,38 @@ def codebook_table(
 # ---------------------------------------------------------------------------
 # figures
 # ---------------------------------------------------------------------------
+#: rows per block of the prevalence heatmap before it is split into side-by-side blocks,
+#: and the least height of one row (in): room for a 7 pt name with no overlap
+_HEATMAP_ROWS = 40
+_ROW_PITCH_IN = 0.125
+
+
+def _text_width_in(labels: Sequence[str], fontsize: float | str) -> float:
+    """Width (in) of the widest label set at ``fontsize`` in the current font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(size=fontsize)
+    return max((TextPath((0, 0), s, prop=prop).get_extents().width for s in labels if s),
+               default=0.0) / 72.0
+
+
 def plot_prevalence_heatmap(
     by_model: pd.DataFrame, themes: pd.DataFrame, models: pd.DataFrame | None = None
 ):
-    """Heatmap of theme prevalence (rows: themes) by model (columns).
+    """Heatmap of theme prevalence: one row per model, one column per theme.
 
     ``by_model`` is :func:`prevalence` with ``by="model_id"``; ``models`` (optional,
-    ``model_id, display_name``) orders and labels the columns. Sequential
-    colour-blind-safe map (cividis, monotone in lightness, so it reads in greyscale).
+    ``model_id, display_name``) orders and names the rows (else the model ids). Every
+    model is named at the figure's tick size: the figure grows by 0.125 in (for a few
+    models up to 0.22 in) per row, and a list longer than 40 models is split into
+    side-by-side blocks (as many as fit in two columns). Sequential colour-blind-safe
+    map (cividis, monotone in lightness, so it reads in greyscale); colour-bar numbers
+    in the tables' format.
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import DOUBLE
+    from .plotting import DOUBLE, SINGLE, fit_rows, number_formatter
 
     present = list(dict.fromkeys(by_model["model_id"]))
     if models is not None:
@@ -753,24 +775,39 @@ def plot_prevalence_heatmap(
         names = models.set_index("model_id")["display_name"].to_dict()
     else:
         order, names = present, {}
-    mat = (by_model.pivot(index="theme", columns="model_id", values="prevalence")
-           .reindex(index=list(themes["theme"]), columns=order))
+    mat = (by_model.pivot(index="model_id", columns="theme", values="prevalence")
+           .reindex(index=order, columns=list(themes["theme"])).to_numpy(dtype=float))
+    labels = [str(names.get(m, m)) for m in order]
     n_m, n_t = len(order), len(themes)
-    fig, ax = plt.subplots(figsize=(DOUBLE, 1.2 + 0.22 * n_t + (1.2 if n_m <= 100 else 0.2)))
-    im = ax.imshow(mat.to_numpy(dtype=float), aspect="auto", cmap="cividis", vmin=0, vmax=1,
-                   interpolation="nearest")
-    ax.set_yticks(range(n_t), list(themes["label"]))
-    if n_m <= 100:
-        size = max(3.0, min(7.0, 420.0 / max(n_m, 1)))
-        ax.set_xticks(range(n_m), [names.get(m, m) for m in order], rotation=90, fontsize=size)
-    else:
-        ax.set_xticks([])
-    ax.set_xlabel(f"Model (n = {n_m})")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(True)
-    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    # a block: the names, a gap, at least 0.12 in per theme; the colour bar sits below
+    block_in = _text_width_in(labels, plt.rcParams["ytick.labelsize"]) + 0.15 + 0.12 * n_t
+    fits = max(1, int((DOUBLE - 0.1) // block_in))
+    n_blocks = max(1, min(math.ceil(n_m / _HEATMAP_ROWS), fits))
+    per = math.ceil(n_m / n_blocks) if n_m else 1
+    width = SINGLE if n_blocks * block_in + 0.3 <= SINGLE else DOUBLE
+    fig, axes = plt.subplots(1, n_blocks, figsize=(width, 3.0), squeeze=False,
+                             layout="constrained")
+    axes = list(axes[0])
+    im = None
+    for b, ax in enumerate(axes):
+        rows = slice(b * per, min((b + 1) * per, n_m))
+        block = np.full((per, n_t), np.nan)
+        block[: rows.stop - rows.start] = mat[rows]
+        im = ax.imshow(block, aspect="auto", cmap="cividis", vmin=0, vmax=1,
+                       interpolation="nearest")
+        ax.set_yticks(range(rows.stop - rows.start), labels[rows])
+        ax.set_ylim(per - 0.5, -0.5)
+        ax.set_xticks(range(n_t), list(themes["label"]), rotation=45, ha="left",
+                      rotation_mode="anchor")
+        ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(True)
+    axes[0].set_ylabel(f"Model (n = {n_m})")
+    cb = fig.colorbar(im, ax=axes, location="bottom", shrink=min(1.0, 2.4 / width),
+                      aspect=30, pad=0.02)
+    cb.ax.xaxis.set_major_formatter(number_formatter("r"))
     cb.set_label("Prevalence")
-    fig.tight_layout()
+    fit_rows(fig, axes[0], per, max(_ROW_PITCH_IN, min(0.22, 1.5 / per)))
     return fig
 
 
@@ -779,10 +816,10 @@ def plot_saturation(curve: pd.DataFrame, summary: dict[str, Any]):
 
     The x axis is logarithmic, so the early rise and the plateau are both visible.
     """
-    import matplotlib
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
-    from .plotting import OKABE_ITO, SINGLE
+    from .plotting import OKABE_ITO, SINGLE, format_axes
 
     fig, ax = plt.subplots(figsize=(SINGLE, 2.5))
     x = curve["n_responses"].to_numpy()
@@ -797,7 +834,8 @@ def plot_saturation(curve: pd.DataFrame, summary: dict[str, Any]):
     ax.axvline(summary["n_at_threshold"], color=OKABE_ITO[5], lw=0.8, ls="-.",
                label=f"Reached at n = {summary['n_at_threshold']}")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    format_axes(ax, x="int", y="int")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Responses analysed (log scale)")
     ax.set_ylabel("Distinct codes")
     ax.set_ylim(0, summary["n_codes"] * 1.05)
@@ -808,10 +846,11 @@ def plot_saturation(curve: pd.DataFrame, summary: dict[str, Any]):
 
 
 def plot_cooccurrence(cooc: pd.DataFrame, themes: pd.DataFrame):
-    """Theme co-occurrence (Jaccard) heatmap, lower triangle, values printed."""
+    """Theme co-occurrence (Jaccard) heatmap, lower triangle, values printed; cells and
+    colour bar in the tables' number format."""
     import matplotlib.pyplot as plt
 
-    from .plotting import SINGLE
+    from .plotting import SINGLE, number_formatter
     from .tables import apa
 
     ids = list(themes["theme"])
@@ -834,6 +873,7 @@ def plot_cooccurrence(cooc: pd.DataFrame, themes: pd.DataFrame):
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    cb.ax.yaxis.set_major_formatter(number_formatter("r"))
     cb.set_label("Jaccard index")
     fig.tight_layout()
     return fig

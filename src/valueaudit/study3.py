@@ -15,7 +15,7 @@ Human reference
     :func:`sample_flow_table`, :func:`demographics_table`.
 Fidelity
     :func:`fidelity_table` / :func:`model_fidelity` (every response format:
-    bootstrap CIs, flags, session-level values, shuffled null),
+    bootstrap CIs, calibration verdicts, session-level values, shuffled null),
     :func:`assemble_fidelity`
     (all models, metadata, analysed flag, human percentile, order criterion),
     :func:`reference_points`, :func:`respondent_level`, :func:`leaderboard`.
@@ -386,8 +386,10 @@ def fidelity_table(
     n_boot: int = 2000,
     seed: int = 0,
     bias_correct: bool = True,
-    fidelity_ci: str = "percentile",
+    fidelity_ci: str = "joint",
     n_perm: int = 2000,
+    boot_bias_correct: bool = True,
+    calibration_margin: float = fid.DEFAULT_MARGIN,
     null_seed: int = 1,
     alpha: float = 0.05,
 ) -> dict[str, pd.DataFrame]:
@@ -402,7 +404,7 @@ def fidelity_table(
         The analysed respondents' theme scores.
     themes : sequence of str
         Theme ids (column order of the arrays).
-    n_boot, seed, bias_correct, fidelity_ci, alpha
+    n_boot, seed, bias_correct, fidelity_ci, boot_bias_correct, calibration_margin, alpha
         Passed to :func:`valueaudit.fidelity.bootstrap_fidelity` (one vectorised call
         per format for all models). Its human resample of replicate b depends only on
         ``seed`` and a model's session draws only on ``seed`` and the model id, so one
@@ -447,7 +449,9 @@ def fidelity_table(
                          for mid, X in mats.items()]
             continue
         res = fid.bootstrap_fidelity(mats, H, B=n_boot, seed=seed, alpha=alpha,
-                                     bias_correct=bias_correct, fidelity_ci=fidelity_ci)
+                                     bias_correct=bias_correct, fidelity_ci=fidelity_ci,
+                                     boot_bias_correct=boot_bias_correct,
+                                     calibration_margin=calibration_margin)
         h = H.mean(axis=0)
         with_sessions = {mid: X for mid, X in mats.items() if X.shape[0]}
         sl_all = (fid.session_level(with_sessions, h) if with_sessions else None)
@@ -676,7 +680,8 @@ def leaderboard(fidelity: pd.DataFrame, fmt: str) -> pd.DataFrame:
     reason. Columns: ``rank, model_id, display_name, tier, n_sessions, n_humans, B, fidelity
     [+_lo/_hi], ordering [+CI], exaggeration [+CI], k [+CI], calibration [+CI],
     pearson, ccc, d2, elevation, scatter, shape, human_percentile, session_median,
-    null_mean, null_p, keeps_order, flag, fidelity_plugin, exaggeration_plugin,
+    null_mean, null_p, keeps_order, flag (the calibration verdict), fidelity_uncorrected,
+    calibration_uncorrected, fidelity_plugin, exaggeration_plugin, calibration_margin,
     analysed, reason``.
     """
     d = fidelity[fidelity["format"] == fmt].copy()
@@ -691,8 +696,8 @@ def leaderboard(fidelity: pd.DataFrame, fmt: str) -> pd.DataFrame:
         cols += [k, f"{k}_lo", f"{k}_hi"]
     cols += ["pearson", "ccc", "d2", "elevation", "scatter", "shape", "human_percentile",
              "session_median", "null_mean", "null_p", "keeps_order", "ordering_crit", "flag",
-             "fidelity_plugin",
-             "exaggeration_plugin", "analysed", "reason"]
+             "fidelity_uncorrected", "calibration_uncorrected", "fidelity_plugin",
+             "exaggeration_plugin", "calibration_margin", "analysed", "reason"]
     out = d[[c for c in cols if c in d.columns]].reset_index(drop=True)
     for c in ("keeps_order", "analysed"):
         out[c] = out[c].astype(bool)
@@ -1103,12 +1108,13 @@ def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str,
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .plotting import SINGLE, tier_style
+    from .plotting import MIN_FONT_PT, SINGLE, format_axes, tier_style
 
     b = board[board["analysed"].astype(bool)].reset_index(drop=True)
     n = len(b)
     style = tier_style(list(tiers))
-    fig, ax = plt.subplots(figsize=(SINGLE, max(2.2, 0.6 + 0.105 * n)))
+    # one row per model, tall enough for its 6 pt name
+    fig, ax = plt.subplots(figsize=(SINGLE, max(2.2, 1.0 + 0.112 * n)))
     y = np.arange(n)[::-1]
     if _finite(ceiling.get("lo")):
         ax.axvspan(ceiling["lo"], ceiling["hi"], color="0.88", zorder=0)
@@ -1120,138 +1126,270 @@ def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str,
         if not sel.any():
             continue
         s = style[t]
-        # CI drawn as a segment: a noise-corrected point estimate may lie outside the
-        # percentile interval of the replicates (see valueaudit.fidelity.bootstrap_fidelity)
+        # CI drawn as a segment: a bias-corrected point estimate may lie off the centre
+        # of its pivotal interval (see valueaudit.fidelity.bootstrap_fidelity)
         ax.hlines(y[sel], b.loc[sel, "fidelity_lo"], b.loc[sel, "fidelity_hi"],
                   color=s["color"], lw=0.7, zorder=2)
         ax.plot(b.loc[sel, "fidelity"], y[sel], ls="", marker=s["marker"], color=s["color"],
                 ms=2.8, mec="black", mew=0.2, zorder=3)
     ax.set_yticks(y)
-    ax.set_yticklabels([_short(v) for v in b["display_name"].fillna(b["model_id"])], fontsize=4.5)
+    ax.set_yticklabels([_short(v) for v in b["display_name"].fillna(b["model_id"])],
+                       fontsize=MIN_FONT_PT)
+    ax.tick_params(axis="y", length=2, pad=1.5)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("Profile fidelity [95% CI]")
+    format_axes(ax, x="r")
     handles = [Line2D([], [], marker=style[t]["marker"], color=style[t]["color"], ls="",
                       ms=3.5, label=t) for t in tiers if (b["tier"].astype(str) == t).any()]
     handles.append(Patch(facecolor="0.88", edgecolor="0.4", label="Human noise ceiling"))
     if null_median is not None and _finite(null_median):
         handles.append(Line2D([], [], color="0.3", ls=":", label="Shuffled-label null"))
     ax.legend(handles=handles, frameon=False, loc="lower center", bbox_to_anchor=(0.45, 1.0),
-              ncol=3, fontsize=5.5, columnspacing=1.0, handletextpad=0.3)
+              ncol=3, fontsize=MIN_FONT_PT, columnspacing=1.0, handletextpad=0.3)
     fig.tight_layout()
     return fig
 
 
-def _spread_labels(targets: np.ndarray, lo: float, hi: float, gap: float) -> np.ndarray:
-    """Label heights near ``targets`` (already sorted descending), at least ``gap`` apart,
-    kept within [lo, hi] (1-D repulsion: push down, then shift up if past ``lo``)."""
-    pos = np.minimum(np.asarray(targets, dtype=float), hi)
-    for i in range(1, pos.size):
-        pos[i] = min(pos[i], pos[i - 1] - gap)
-    if pos.size and pos[-1] < lo:
-        pos = pos + (lo - pos[-1])
-        for i in range(pos.size - 2, -1, -1):
-            pos[i] = max(pos[i], pos[i + 1] + gap)
-    return pos
+#: marker style per calibration verdict (:func:`valueaudit.fidelity.verdict`): colour
+#: (Okabe-Ito) and shape differ, so the verdicts are told apart in greyscale too
+VERDICT_STYLE = {
+    "exaggerates": {"color": "#D55E00", "marker": "^", "mfc": "#D55E00"},
+    "flattens": {"color": "#0072B2", "marker": "v", "mfc": "#0072B2"},
+    "calibrated": {"color": "#009E73", "marker": "o", "mfc": "#009E73"},
+    "inconclusive": {"color": "0.35", "marker": "s", "mfc": "white"},
+    "undetermined": {"color": "black", "marker": "D", "mfc": "white"},
+}
+#: row height (pt) of one model in the ordering-exaggeration figure
+_ROW_PT = 3.4
 
 
-def _segments_cross(p1, p2, q1, q2) -> bool:
-    """True if the segments p1-p2 and q1-q2 properly intersect (orientation test)."""
-    def orient(a, b, c):
-        return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
-
-    return (orient(p1, p2, q1) * orient(p1, p2, q2) < 0) and \
-        (orient(q1, q2, p1) * orient(q1, q2, p2) < 0)
-
-
-def _uncross(x: np.ndarray, y: np.ndarray, x_lab: float, slots: np.ndarray) -> np.ndarray:
-    """Assignment of points to label slots with fewer crossing leader lines.
-
-    Starts from the given order and swaps neighbouring slots whose leader lines cross
-    (deterministic; at most n^2 passes). Returns the permutation of the points.
-    """
-    n = len(x)
-    perm = np.arange(n)
-    for _ in range(n * n):
-        changed = False
-        for j in range(n - 1):
-            a, b = perm[j], perm[j + 1]
-            if _segments_cross((x[a], y[a]), (x_lab, slots[j]), (x[b], y[b]),
-                               (x_lab, slots[j + 1])):
-                perm[j], perm[j + 1] = b, a
-                changed = True
-        if not changed:
-            break
-    return perm
+def _ordering_rows(b: pd.DataFrame, gap: float = 1.0, min_band: float = 2.0):
+    """Vertical positions for the ordering-exaggeration figure: one band per distinct
+    ordering value (highest on top), one row per model within its band, sorted by ln k
+    (ascending upwards, ties by model id). Returns ``(y, bands)``; ``bands``: rows
+    ``value, centre, low, high`` (band extent in row units)."""
+    rho = b["ordering"].to_numpy(dtype=float).round(9)
+    ex = b["exaggeration"].to_numpy(dtype=float)
+    y = np.full(len(b), np.nan)
+    bands, pos = [], 0.0
+    for v in np.unique(rho[np.isfinite(rho)]):
+        idx = np.flatnonzero(rho == v)
+        idx = idx[np.lexsort((b["model_id"].to_numpy()[idx].astype(str), ex[idx]))]
+        height = max(float(idx.size), min_band)
+        first = pos + (height - idx.size) / 2
+        y[idx] = first + np.arange(idx.size)
+        bands.append({"value": float(v), "centre": pos + (height - 1) / 2,
+                      "low": pos - 0.5, "high": pos + height - 0.5})
+        pos += height + gap
+    return y, pd.DataFrame(bands, columns=["value", "centre", "low", "high"])
 
 
-def plot_ordering_exaggeration(board: pd.DataFrame, tiers: Sequence[str], rho_crit: float):
-    """Ordering (Spearman) against exaggeration ln k, with CIs of ln k.
+def _label_candidates(b: pd.DataFrame, max_labels: int) -> list[int]:
+    """Row indices of ``b`` to name, most important first: in turn the largest ln k, the
+    smallest ln k and the lowest ordering not yet chosen, until ``max_labels``."""
+    ex = b["exaggeration"].to_numpy(dtype=float)
+    rho = b["ordering"].to_numpy(dtype=float)
+    ids = b["model_id"].to_numpy().astype(str)
+    ok = np.flatnonzero(np.isfinite(ex) & np.isfinite(rho))
+    lists = [sorted(ok, key=lambda i: (-ex[i], ids[i])), sorted(ok, key=lambda i: (ex[i], ids[i])),
+             sorted(ok, key=lambda i: (rho[i], -abs(ex[i]), ids[i]))]
+    chosen: list[int] = []
+    pointers = [0, 0, 0]
+    while len(chosen) < min(max_labels, ok.size):
+        for j, lst in enumerate(lists):
+            while pointers[j] < len(lst) and lst[pointers[j]] in chosen:
+                pointers[j] += 1
+            if pointers[j] < len(lst) and len(chosen) < max_labels:
+                chosen.append(int(lst[pointers[j]]))
+    return chosen
 
-    Dashed lines: ln k = 0 and the order criterion rho_crit. The upper right
-    quadrant ("ordered but exaggerated") is shaded; the models flagged as
-    exaggerating (CI of ln k above 0) are named in a column right of the panel,
-    each label as close to its point's height as the spacing allows.
+
+def plot_ordering_exaggeration(board: pd.DataFrame, tiers: Sequence[str], rho_crit: float,
+                               max_labels: int = 10):
+    """Ordering (Spearman rho) against exaggeration ln k with its 95% CI, marked by
+    calibration verdict.
+
+    Ordering takes few values (T themes), so every distinct value is a band of rows
+    (highest on top, not to scale), one row per model sorted by ln k: every point and
+    its CI stays visible. Colour and marker shape give the verdict
+    (:data:`VERDICT_STYLE`; :func:`valueaudit.fidelity.verdict`). Dashed lines: ln k = 0
+    and the order criterion ``rho_crit`` (between the bands below and at or above it);
+    dotted lines: +-ln(calibration margin). Shaded: the quadrant "ordered but
+    exaggerated" (ln k > 0, ordering >= ``rho_crit``). At most ``max_labels`` models are
+    named (in turn the largest ln k, the smallest ln k, the lowest ordering), by name
+    beside the point where it fits without touching another label or point, else by a
+    number explained in a key below the panel. ``tiers`` is accepted for a uniform
+    call signature; tiers are shown in the forest figure.
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.transforms import Bbox
 
-    from .plotting import SINGLE, tier_style
+    from .plotting import MIN_FONT_PT, SINGLE, format_axes, number_formatter
 
     b = board[board["analysed"].astype(bool)].reset_index(drop=True)
-    style = tier_style(list(tiers))
-    flagged = b[b["flag"] == "exaggerates"]
-    fig, ax = plt.subplots(figsize=(SINGLE, max(3.0, 1.2 + 0.075 * len(flagged))))
     ex = b["exaggeration"].to_numpy(dtype=float)
-    lo, hi = b["exaggeration_lo"].to_numpy(dtype=float), b["exaggeration_hi"].to_numpy(dtype=float)
-    order = b["ordering"].to_numpy(dtype=float)
-    xmin = float(np.nanmin(np.r_[lo, -0.1])) - 0.05
-    xmax = float(np.nanmax(np.r_[hi, 0.1])) + 0.05
-    crit = rho_crit if _finite(rho_crit) else 1.0
-    ymin = min(float(np.nanmin(np.r_[order, crit])) - 0.05, 0.0 if np.nanmin(order) < 0.1
-               else float(np.nanmin(order)) - 0.05)
-    ax.fill_between([0, xmax], crit, 1.04, color="0.9", zorder=0)
-    ax.text(xmax - 0.02, crit + 0.005, "ordered but exaggerated", ha="right", va="bottom",
-            fontsize=5.5, style="italic")
-    ax.axvline(0, color="0.4", lw=0.7, ls="--")
-    if _finite(rho_crit):
-        ax.axhline(rho_crit, color="0.4", lw=0.7, ls="--")
-    ax.hlines(order, lo, hi, color="0.7", lw=0.5, zorder=1)
-    for t in tiers:
-        sel = (b["tier"].astype(str) == t).to_numpy()
-        if sel.any():
-            ax.scatter(ex[sel], order[sel], marker=style[t]["marker"], s=12,
-                       facecolor=style[t]["color"], edgecolor="black", linewidth=0.3, zorder=3,
-                       alpha=0.9)
+    lo = b["exaggeration_lo"].to_numpy(dtype=float)
+    hi = b["exaggeration_hi"].to_numpy(dtype=float)
+    flag = b["flag"].astype(str).where(b["flag"].astype(str).isin(list(VERDICT_STYLE)),
+                                       "undetermined").to_numpy()
+    y, bands = _ordering_rows(b)
+    shown = np.isfinite(ex) & np.isfinite(y)
+    head = 3.0  # rows above the top band, for the quadrant label
+    top = (float(bands["high"].max()) if len(bands) else 0.5) + head
+    bottom = -1.0
+    axes_h = (top - bottom) * _ROW_PT / 72.0
+    fig_h = max(2.6, axes_h + 1.25)
+    fig, ax = plt.subplots(figsize=(SINGLE, fig_h))
+    finite = np.r_[lo[np.isfinite(lo)], hi[np.isfinite(hi)], ex[np.isfinite(ex)], -0.1, 0.1]
+    span = float(finite.max() - finite.min())
+    xmin, xmax = float(finite.min()) - 0.04 * span, float(finite.max()) + 0.04 * span
+    # order criterion: between the bands below it and those at or above it
+    crit_y = None
+    if _finite(rho_crit) and len(bands):
+        above = bands[bands["value"] >= rho_crit - 1e-9]
+        below = bands[bands["value"] < rho_crit - 1e-9]
+        if len(above):
+            crit_y = ((float(above["low"].min()) + float(below["high"].max())) / 2
+                      if len(below) else bottom)
+    if crit_y is not None:
+        ax.fill_between([0, xmax], crit_y, top, color="0.9", lw=0, zorder=0)
+        if crit_y > bottom:
+            ax.axhline(crit_y, color="0.4", lw=0.7, ls="--", zorder=1)
+        quad = ax.text(xmax - 0.01 * span, top - 0.4, "ordered but exaggerated", ha="right",
+                       va="top", fontsize=MIN_FONT_PT, style="italic", zorder=5)
+    else:
+        quad = None
+    ax.axvline(0, color="0.4", lw=0.7, ls="--", zorder=1)
+    margins = pd.to_numeric(b.get("calibration_margin", pd.Series(dtype=float)),
+                            errors="coerce").dropna()
+    has_margin = bool(len(margins) and float(margins.iloc[0]) > 1)
+    if has_margin:
+        d = math.log(float(margins.iloc[0]))
+        for v in (-d, d):
+            ax.axvline(v, color="0.55", lw=0.5, ls=":", zorder=1)
+    present = []
+    for v, st in VERDICT_STYLE.items():
+        sel = shown & (flag == v)
+        if not sel.any():
+            continue
+        present.append(v)
+        xerr = np.vstack([np.clip(ex[sel] - lo[sel], 0, None), np.clip(hi[sel] - ex[sel], 0, None)])
+        xerr = np.where(np.isfinite(xerr), xerr, 0.0)
+        ax.errorbar(ex[sel], y[sel], xerr=xerr, fmt="none", ecolor=st["color"], elinewidth=0.6,
+                    capsize=0, alpha=0.8, zorder=2)
+        ax.plot(ex[sel], y[sel], ls="", marker=st["marker"], ms=3.2, color=st["color"],
+                mfc=st["mfc"], mec="black" if st["mfc"] != "white" else st["color"], mew=0.3,
+                zorder=3)
     ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, 1.05)
+    ax.set_ylim(bottom, top)
+    vals = bands["value"].to_numpy(dtype=float)
+    ticks = [number_formatter("r")(v) for v in vals]
+    if len(set(ticks)) < len(ticks):  # two values that round alike: three decimals
+        ticks = [(f"{v:.3f}".replace("0.", ".", 1) if abs(v) < 1 else f"{v:.3f}")
+                 .replace("-", "\u2212") for v in vals]
+    ax.set_yticks(bands["centre"].to_numpy(dtype=float))
+    ax.set_yticklabels(ticks)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylabel("Ordering (Spearman \u03c1)\nbands not to scale")
     ax.set_xlabel("Exaggeration ln k [95% CI]\n(< 0 flattens, > 0 exaggerates)")
-    ax.set_ylabel("Ordering (Spearman rho)")
-    if len(flagged):
-        # labels: top-down by height; at equal height the point nearer the labels first,
-        # so that leader lines do not cross
-        f = flagged.sort_values(["ordering", "exaggeration", "model_id"],
-                                ascending=[False, False, True])
-        height_in = fig.get_size_inches()[1] * 0.8
-        gap = (1.05 - ymin) * 0.075 / height_in
-        ys = _spread_labels(f["ordering"].to_numpy(dtype=float), ymin + 0.01, 1.04, gap)
-        x_lab = xmin + 1.03 * (xmax - xmin)
-        perm = _uncross(f["exaggeration"].to_numpy(dtype=float),
-                        f["ordering"].to_numpy(dtype=float), x_lab, ys)
-        f = f.iloc[perm]
-        for yy, (_, r) in zip(ys, f.iterrows(), strict=True):
-            name = r["display_name"] if isinstance(r["display_name"], str) else r["model_id"]
-            ax.annotate(_short(name), xy=(r["exaggeration"], r["ordering"]), xycoords="data",
-                        xytext=(1.03, yy), textcoords=("axes fraction", "data"), fontsize=4.5,
-                        va="center", ha="left",
-                        arrowprops={"arrowstyle": "-", "color": "0.65", "lw": 0.3,
-                                    "shrinkA": 0, "shrinkB": 1.5})
-    handles = [Line2D([], [], marker=style[t]["marker"], color=style[t]["color"], ls="",
-                      markeredgecolor="black", markeredgewidth=0.3, ms=4, label=t)
-               for t in tiers if (b["tier"].astype(str) == t).any()]
-    ax.legend(handles=handles, frameon=False, loc="lower left", fontsize=6)
-    fig.tight_layout()
+    format_axes(ax, x="d2")
+    handles = [Line2D([], [], ls="", marker=VERDICT_STYLE[v]["marker"], ms=3.5,
+                      color=VERDICT_STYLE[v]["color"], mfc=VERDICT_STYLE[v]["mfc"],
+                      mec="black" if VERDICT_STYLE[v]["mfc"] != "white"
+                      else VERDICT_STYLE[v]["color"], mew=0.3, label=v) for v in present]
+    if has_margin:
+        handles.append(Line2D([], [], color="0.55", lw=0.5, ls=":", label="calibration margin"))
+    ax.legend(handles=handles, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncol=3, fontsize=MIN_FONT_PT, columnspacing=1.0, handletextpad=0.3,
+              borderaxespad=0.2)
+    fig.tight_layout(pad=0.3)
+    # labels after the final layout: on the model's own row, right of its CI (left for
+    # ln k < 0, or where it fits); a name where it fits, else a number explained in a key
+    cand = [i for i in _label_candidates(b, int(np.sum(shown))) if shown[i]]
+    names = [_short(b["display_name"].iloc[i] if isinstance(b["display_name"].iloc[i], str)
+                    else b["model_id"].iloc[i]) for i in cand]
+    renderer = _draw(fig)
+    r_px = 2.0 * fig.dpi / 72.0
+    pts = ax.transData.transform(np.c_[np.where(shown, ex, 0.0), np.where(shown, y, 0.0)])
+    marks = {i: Bbox([[u - r_px, v - r_px], [u + r_px, v + r_px]])
+             for i, (u, v) in enumerate(pts) if shown[i]}
+    taken = [quad.get_window_extent(renderer)] if quad is not None else []
+    axbox = ax.get_window_extent(renderer)
+    key: list[str] = []
+    n_labels = 0
+    for i, name in zip(cand, names, strict=True):
+        if n_labels >= max_labels:
+            break
+        right = max(hi[i], ex[i]) if np.isfinite(hi[i]) else ex[i]
+        left = min(lo[i], ex[i]) if np.isfinite(lo[i]) else ex[i]
+        sides = [(right, 1), (left, -1)] if ex[i] >= 0 else [(left, -1), (right, 1)]
+        for text, weight in ((name, "normal"), (str(len(key) + 1), "bold")):
+            others = taken + [m for j, m in marks.items() if j != i]
+            box = _fit_row_label(ax, text, weight, sides, y[i], others, axbox, renderer)
+            if box is not None:
+                taken.append(box)
+                n_labels += 1
+                if weight == "bold":
+                    key.append(f"{text}: {name}")
+                break
+    if key:
+        _add_key(fig, ax, key, renderer)
     return fig
+
+
+def _draw(fig):
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _fit_row_label(ax, text: str, weight: str, sides, y: float, taken, axbox, renderer):
+    """Put ``text`` at height ``y`` beside the first of ``sides`` ((x, +1 right / -1
+    left) in data units) where its box stays inside the axes and touches no box of
+    ``taken``; return its box (display units), or None (nothing drawn)."""
+    from .plotting import MIN_FONT_PT
+
+    for x, direction in sides:
+        t = ax.annotate(text, xy=(x, y), xytext=(2.0 * direction, 0), textcoords="offset points",
+                        ha="left" if direction > 0 else "right", va="center",
+                        fontsize=MIN_FONT_PT, fontweight=weight, zorder=6)
+        box = t.get_window_extent(renderer)
+        inside = (box.x0 >= axbox.x0 and box.x1 <= axbox.x1 and box.y0 >= axbox.y0
+                  and box.y1 <= axbox.y1)
+        if inside and not any(box.overlaps(o) for o in taken):
+            return box
+        t.remove()
+    return None
+
+
+def _add_key(fig, ax, entries: Sequence[str], renderer) -> None:
+    """Numbered key below the panel, entries wrapped to the figure width; the figure
+    grows downwards and the axes keep their size and place in inches (so the labels
+    placed beside the points stay where they are)."""
+    from .plotting import MIN_FONT_PT
+
+    width_px = fig.bbox.width - 8 * fig.dpi / 72.0
+    lines, line = [], ""
+    for e in entries:
+        trial = f"{line};  {e}" if line else e
+        probe = fig.text(0, 0, trial, fontsize=MIN_FONT_PT)
+        fits = probe.get_window_extent(renderer).width <= width_px
+        probe.remove()
+        if fits or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = e
+    lines.append(line)
+    extra = (len(lines) * 1.3 * MIN_FONT_PT + 4) / 72.0
+    w, h = fig.get_size_inches()
+    pos = ax.get_position()
+    fig.set_size_inches(w, h + extra)
+    ax.set_position([pos.x0, (pos.y0 * h + extra) / (h + extra), pos.width,
+                     pos.height * h / (h + extra)])
+    fig.text(4.0 / 72.0 / w, 2.0 / 72.0 / (h + extra), "\n".join(lines), ha="left",
+             va="bottom", fontsize=MIN_FONT_PT, linespacing=1.3)
 
 
 def plot_characteristics(fidelity: pd.DataFrame, tests: pd.DataFrame, tiers: Sequence[str],
@@ -1263,15 +1401,16 @@ def plot_characteristics(fidelity: pd.DataFrame, tests: pd.DataFrame, tiers: Seq
     boxes with the models as points (deterministic horizontal jitter from ``seed``).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    from .plotting import DOUBLE, tier_style
+    from .plotting import DOUBLE, MIN_FONT_PT, format_axes, panel_letters, tier_style
 
     d = fidelity[(fidelity["format"] == fmt) & fidelity["analysed"].astype(bool)].copy()
     style = tier_style(list(tiers))
     y = pd.to_numeric(d["fidelity"], errors="coerce")
     params = pd.to_numeric(d["params_b"], errors="coerce")
     year = decimal_year(d["release_date"])
-    fig, axes = plt.subplots(1, 3, figsize=(DOUBLE, 2.3), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(DOUBLE, 2.6), sharey=True)
 
     def title(pred: str, test: str) -> str:
         r = tests[(tests["predictor"] == pred) & (tests["test"] == test)]
@@ -1279,8 +1418,8 @@ def plot_characteristics(fidelity: pd.DataFrame, tests: pd.DataFrame, tiers: Seq
             return "not computable"
         r = r.iloc[0]
         miss = f", {int(r['n_missing'])} left out" if r["n_missing"] else ""
-        sym = "rho" if test.startswith("Spearman") else "H"
-        return (f"{sym} = {apa(r['statistic'], 'r' if sym == 'rho' else 'd2')}, "
+        sym = "\u03c1" if test.startswith("Spearman") else "H"
+        return (f"{sym} = {apa(r['statistic'], 'r' if sym != 'H' else 'd2')}, "
                 f"p = {format_p(r['p']).replace('< ', '<')} (n = {int(r['n'])}{miss})")
 
     for t in tiers:
@@ -1293,11 +1432,15 @@ def plot_characteristics(fidelity: pd.DataFrame, tests: pd.DataFrame, tiers: Seq
             axes[1].scatter(year[sel2], y[sel2], marker=style[t]["marker"], s=12,
                             facecolor=style[t]["color"], edgecolor="black", lw=0.3)
     axes[0].set_xscale("log")
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[0].xaxis.set_minor_formatter(NullFormatter())
     axes[0].set_xlabel("Parameters (billions, log scale)")
     axes[0].set_ylabel("Profile fidelity")
-    axes[0].set_title(title("log10(parameters)", "Spearman rho"), fontsize=6.5)
+    axes[0].set_title(title("log10(parameters)", "Spearman rho"), fontsize=MIN_FONT_PT,
+                      loc="right")
     axes[1].set_xlabel("Release date (year)")
-    axes[1].set_title(title("release date", "Spearman rho"), fontsize=6.5)
+    axes[1].set_title(title("release date", "Spearman rho"), fontsize=MIN_FONT_PT, loc="right")
+    axes[1].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     rng = np.random.default_rng(seed)
     data, pos = [], []
     for i, t in enumerate(tiers):
@@ -1316,9 +1459,14 @@ def plot_characteristics(fidelity: pd.DataFrame, tests: pd.DataFrame, tiers: Seq
     axes[2].set_xticklabels(list(tiers))
     axes[2].set_xlim(-0.6, len(tiers) - 0.4)
     axes[2].set_xlabel("Capability tier")
-    axes[2].set_title(title("tier", "Kruskal-Wallis H"), fontsize=6.5)
-    axes[0].legend(frameon=False, fontsize=6, loc="lower left")
-    fig.tight_layout()
+    axes[2].set_title(title("tier", "Kruskal-Wallis H"), fontsize=MIN_FONT_PT, loc="right")
+    format_axes(axes[0], y="r")
+    panel_letters(axes)
+    handles, names = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, frameon=False, fontsize=MIN_FONT_PT, loc="lower center",
+                   ncol=len(handles), bbox_to_anchor=(0.5, 0.0), handletextpad=0.3)
+    fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 1))
     return fig
 
 
@@ -1328,7 +1476,7 @@ def plot_focal_rank(positions: pd.DataFrame, human_rank: float, label: str, n_mo
     each rank position (ties shared), with the human-profile rank marked."""
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO, SINGLE
+    from .plotting import MIN_FONT_PT, OKABE_ITO, SINGLE, format_axes
 
     fig, ax = plt.subplots(figsize=(SINGLE, 2.3))
     x = positions["position"].to_numpy()
@@ -1343,7 +1491,8 @@ def plot_focal_rank(positions: pd.DataFrame, human_rank: float, label: str, n_mo
     ax.set_xlabel(f"Rank of {label} (1 = most important)")
     ax.set_ylabel("Share")
     ax.set_ylim(0, 1.05)
-    ax.legend(frameon=False, loc="upper left", fontsize=6)
+    format_axes(ax, y="r")
+    ax.legend(frameon=False, loc="upper left", fontsize=MIN_FONT_PT)
     fig.tight_layout()
     return fig
 
@@ -1353,7 +1502,7 @@ def plot_respondent_level(loo_values: np.ndarray, sessions: np.ndarray, profiles
     sessions, and model profiles (means over sessions)."""
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO, SINGLE
+    from .plotting import MIN_FONT_PT, OKABE_ITO, SINGLE, format_axes
 
     fig, ax = plt.subplots(figsize=(SINGLE, 2.4))
     series = [("Single humans (leave-one-out)", loo_values, "black", "-"),
@@ -1368,6 +1517,7 @@ def plot_respondent_level(loo_values: np.ndarray, sessions: np.ndarray, profiles
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("Profile fidelity")
     ax.set_ylabel("Cumulative share")
-    ax.legend(frameon=False, loc="upper left", fontsize=6)
+    format_axes(ax, x="r", y="r")
+    ax.legend(frameon=False, loc="upper left", fontsize=MIN_FONT_PT)
     fig.tight_layout()
     return fig

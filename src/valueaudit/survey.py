@@ -26,7 +26,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contracts import DataValidationError, read_table, validate_frame
+from .contracts import (
+    RESAVE,
+    DataValidationError,
+    _read_text_frame,
+    check_ranks,
+    csv_header,
+    decode_text,
+    describe_ranks,
+    read_humans,
+    validate_frame,
+)
 
 __all__ = ["read_export", "apply_exclusions", "pseudonymise", "import_survey", "EXCLUSION_RULES"]
 
@@ -38,17 +48,18 @@ def pseudonymise(ids, salt: str) -> list[str]:
 
 def _read_qualtrics(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise DataValidationError(path, "file does not exist", header_lines=None)
+        raise DataValidationError(path, "file does not exist", header_lines=None,
+                                  fix="check humans.export in config.yaml")
     if path.stat().st_size == 0:
         raise DataValidationError(path, "file is empty", header_lines=None)
-    raw = path.read_bytes()
+    text = decode_text(path)
+    csv_header(path, text)
     try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataValidationError(path, f"not valid UTF-8 at byte {exc.start} (line {line})",
-                                  header_lines=None) from None
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataValidationError(path, f"not a readable CSV table: {exc}", header_lines=None,
+                                  fix=RESAVE) from None
+    df.columns = [str(c).strip() for c in df.columns]
     if len(df) < 2:
         raise DataValidationError(path, "a Qualtrics export needs three header rows", header_lines=None)
     import_row = df.iloc[1]
@@ -56,7 +67,8 @@ def _read_qualtrics(path: Path) -> pd.DataFrame:
         raise DataValidationError(
             path, "third header row must hold Qualtrics import ids ({\"ImportId\": ...}); "
             "is this a Qualtrics CSV export with 'Use choice text' off and three header rows?",
-            row=None, header_lines=None,
+            row=None, header_lines=None, line=3,
+            fix="export again from Qualtrics as CSV (numeric values), or set humans.layout: tidy",
         )
     data = df.iloc[2:].reset_index(drop=True)
     if data.empty:
@@ -64,23 +76,93 @@ def _read_qualtrics(path: Path) -> pd.DataFrame:
     return data
 
 
-def _numeric(df, col, file, header_lines, lo=None, hi=None, integer=True):
+def _shown(v: str):
+    """A cell value safe to show in a message: a short number, never text (it may be personal)."""
+    try:
+        float(v)
+    except ValueError:
+        return None
+    return v if len(v) <= 12 else None
+
+
+def _numeric(df, col, file, header_lines, lo=None, hi=None, integer=True, what="an answer"):
     s = df[col].astype(str).str.strip()
     empty = s == ""
     num = pd.to_numeric(s.where(~empty, None), errors="coerce")
     bad = np.flatnonzero((num.isna() & ~empty).to_numpy())
     if bad.size:
-        raise DataValidationError(file, "not a number", int(bad[0]) + 1, col, s.iloc[bad[0]], header_lines)
+        raise DataValidationError(
+            file, f"text where a number is expected ({what}; the text is not shown)",
+            int(bad[0]) + 1, col, None, header_lines,
+            fix="export numeric values (Qualtrics: 'Use numeric values'), or correct the cell")
     if integer:
         bad = np.flatnonzero((~empty & (num != np.floor(num))).to_numpy())
         if bad.size:
-            raise DataValidationError(file, "not an integer", int(bad[0]) + 1, col, s.iloc[bad[0]], header_lines)
+            raise DataValidationError(file, f"not an integer ({what})", int(bad[0]) + 1, col,
+                                      _shown(s.iloc[bad[0]]), header_lines)
     if lo is not None:
         bad = np.flatnonzero((~empty & ((num < lo) | (num > hi))).to_numpy())
         if bad.size:
-            raise DataValidationError(file, f"out of range {lo}..{hi}", int(bad[0]) + 1, col,
-                                      s.iloc[bad[0]], header_lines)
+            raise DataValidationError(file, f"out of range {lo}..{hi} ({what})", int(bad[0]) + 1,
+                                      col, _shown(s.iloc[bad[0]]), header_lines,
+                                      fix="correct the value or leave the cell empty (unanswered)")
     return num.astype("float64")
+
+
+def _first_bad_rank(ranks: np.ndarray, n_targets: int) -> int:
+    """Position of the first rank that is missing, repeated or outside 1..T."""
+    seen = set()
+    for k, v in enumerate(ranks):
+        if np.isnan(v) or v in seen or not 1 <= v <= n_targets:
+            return k
+        seen.add(v)
+    return 0
+
+
+def _check_ranking(wide, instrument, file, header_lines, rows_of, who, source_cols):
+    targets = instrument.targets("ranking")
+    cols = [f"ranking:{t}" for t in targets]
+    if not all(c in wide.columns for c in cols):
+        return
+    bad, _ = check_ranks(wide[cols].to_numpy(dtype=float), len(targets))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        ranks = wide[cols].iloc[i].to_numpy(dtype=float)
+        col = source_cols.get(targets[_first_bad_rank(ranks, len(targets))])
+        raise DataValidationError(
+            file, f"the ranking answer{who(i)} is not a permutation of 1..{len(targets)}: "
+            f"{describe_ranks(ranks)} (a rank-order question cannot produce this: the export "
+            "is corrupt)", rows_of(i), col, None, header_lines,
+            fix="export the responses again; an unanswered ranking question has all ranks empty")
+
+
+def _check_exclusion_columns(wide, rules, file, header_lines):
+    """Exclusion inputs must mean what the rules assume: numbers, durations >= 0."""
+    for n, rule in enumerate(rules):
+        col = rule.get("column")
+        if rule.get("rule") == "attention_check" and col in wide.columns:
+            _numeric(wide, col, file, header_lines, integer=False, what="the attention check")
+        if rule.get("rule") == "too_fast" and col in wide.columns:
+            secs = _numeric(wide, col, file, header_lines, integer=False, what="a duration")
+            bad = np.flatnonzero((secs < 0).to_numpy())
+            if bad.size:
+                raise DataValidationError(
+                    file, "negative duration", int(bad[0]) + 1, col, _shown(str(secs.iloc[bad[0]])),
+                    header_lines, fix="durations are seconds >= 0: check the column named in "
+                    f"humans.exclusions[{n}].column")
+
+
+def _check_incomplete_rule(wide, cfg, file, rows_of, who):
+    cols = [c for c in wide.columns if c.startswith(("rating:", "ranking:"))]
+    missing = wide[cols].isna().any(axis=1).to_numpy()
+    rules = [r.get("rule") for r in cfg.get("exclusions", [])]
+    if missing.any() and "incomplete" not in rules:
+        i = int(np.flatnonzero(missing)[0])
+        raise DataValidationError(
+            file, f"{int(missing.sum())} respondent(s) left questions unanswered (first: "
+            f"row {rows_of(i)}{who(i)}) and no exclusion rule handles unanswered questions",
+            key="humans.exclusions",
+            fix="add '- rule: incomplete' to humans.exclusions in config.yaml")
 
 
 def read_export(cfg: dict, instrument) -> tuple[pd.DataFrame, Path]:
@@ -88,17 +170,51 @@ def read_export(cfg: dict, instrument) -> tuple[pd.DataFrame, Path]:
 
     Columns of the result: ``_platform_id`` (dropped before output),
     ``format:item_id`` answer columns, and every column any exclusion rule or
-    demographic names (by its source name).
+    demographic names (by its source name). Every value is checked against
+    its format's range, each ranking answer is a permutation of 1..T or
+    entirely empty, and errors name the row and the respondent's pseudonym,
+    never a platform id, IP address, e-mail or free text.
     """
     path = Path(cfg["export"])
     layout = cfg.get("layout", "qualtrics")
+    salt = str(cfg.get("pseudonym_salt", ""))
+    passthrough = set(cfg.get("demographics", {}).values())
+    for rule in cfg.get("exclusions", []):
+        if rule.get("column"):
+            passthrough.add(rule["column"])
+        if rule.get("order_by"):
+            passthrough.add(rule["order_by"])
     if layout == "qualtrics":
         data = _read_qualtrics(path)
         header_lines = 3
         idcol = cfg["id_column"]
         if idcol not in data.columns:
-            raise DataValidationError(path, "respondent id column named in config is missing", column=idcol)
-        wide = pd.DataFrame({"_platform_id": data[idcol].astype(str)})
+            raise DataValidationError(path, "respondent id column named in config is missing",
+                                      column=idcol, header_lines=None, key="humans.id_column",
+                                      fix="name the export's respondent id column in "
+                                      "humans.id_column")
+        ids = data[idcol].astype(str)
+        pid = pseudonymise(ids, salt)
+
+        def who(i):
+            return f" of respondent {pid[i]}"
+
+        def rows_of(i):
+            return i + 1
+
+        empty_id = np.flatnonzero((ids.str.strip() == "").to_numpy())
+        if empty_id.size:
+            raise DataValidationError(path, "empty respondent id", int(empty_id[0]) + 1, idcol,
+                                      None, header_lines)
+        d = ids.duplicated(keep=False).to_numpy()
+        if d.any():
+            first = int(np.flatnonzero(d)[0])
+            second = int(np.flatnonzero(d & (ids == ids.iloc[first]).to_numpy())[1])
+            raise DataValidationError(
+                path, f"duplicate respondent id: rows {first + 1} and {second + 1} have the same "
+                f"{idcol} (pseudonym {pid[first]}; the id itself is not shown)", second + 1, idcol,
+                None, header_lines, fix="remove the repeated response from the export")
+        wide = pd.DataFrame({"_platform_id": ids})
         for fmt in ("rating", "ranking"):
             mapping = cfg.get("items", {}).get(fmt, {})
             if not mapping:
@@ -106,55 +222,97 @@ def read_export(cfg: dict, instrument) -> tuple[pd.DataFrame, Path]:
             targets = instrument.targets(fmt)
             unknown = [k for k in mapping if k not in targets]
             if unknown:
-                raise DataValidationError(path, f"config humans.items.{fmt} names ids not in the instrument: "
-                                          f"{unknown}", header_lines=None)
+                raise DataValidationError(
+                    path, f"names {fmt} id(s) not in the instrument: {unknown}", header_lines=None,
+                    key=f"humans.items.{fmt}.{unknown[0]}",
+                    fix=f"the instrument's {fmt} ids are {', '.join(targets)}")
             missing_t = [t for t in targets if t not in mapping]
             if missing_t:
-                raise DataValidationError(path, f"config humans.items.{fmt} lacks a column for {missing_t}",
-                                          header_lines=None)
+                raise DataValidationError(
+                    path, f"no export column for {fmt} id(s) {missing_t}", header_lines=None,
+                    key=f"humans.items.{fmt}", fix=f"map every {fmt} id of the instrument to "
+                    "an export column")
             lo, hi = instrument.value_range(fmt)
             for t in targets:
                 col = mapping[t]
                 if col not in data.columns:
-                    raise DataValidationError(path, f"column mapped to {fmt} item {t} is missing", column=col)
-                wide[f"{fmt}:{t}"] = _numeric(data, col, path, header_lines, lo, hi)
-        passthrough = set(cfg.get("demographics", {}).values())
-        for rule in cfg.get("exclusions", []):
-            if rule.get("column"):
-                passthrough.add(rule["column"])
-            if rule.get("order_by"):
-                passthrough.add(rule["order_by"])
+                    raise DataValidationError(
+                        path, f"column mapped to {fmt} item {t} is missing", column=col,
+                        header_lines=None, key=f"humans.items.{fmt}.{t}",
+                        fix="correct the column name in config.yaml or export the question")
+                wide[f"{fmt}:{t}"] = _numeric(data, col, path, header_lines, lo, hi,
+                                              what=f"{fmt} of {t}")
+        _check_ranking(wide, instrument, path, header_lines, rows_of, who,
+                       cfg.get("items", {}).get("ranking", {}))
         for col in sorted(passthrough):
             if col not in data.columns:
-                raise DataValidationError(path, "column named in config (exclusions or demographics) is missing",
-                                          column=col)
+                raise DataValidationError(
+                    path, "column named in config (exclusions or demographics) is missing",
+                    column=col, header_lines=None, fix="correct the column name in config.yaml")
             wide[col] = data[col].astype(str)
-        d = wide.duplicated("_platform_id")
-        if d.any():
-            i = int(np.flatnonzero(d.to_numpy())[0])
-            raise DataValidationError(path, "duplicate respondent id", i + 1, idcol, wide["_platform_id"].iloc[i],
-                                      header_lines)
+        _check_exclusion_columns(wide, cfg.get("exclusions", []), path, header_lines)
+        _check_incomplete_rule(wide, cfg, path, rows_of, who)
         return wide, path
     if layout == "tidy":
-        tidy = read_table(path, "humans")
         resp_path = Path(cfg["respondents"])
-        rdf = pd.read_csv(resp_path, dtype=str, keep_default_na=False)
-        if "respondent_id" not in rdf.columns:
-            raise DataValidationError(resp_path, "missing required column", column="respondent_id")
+
+        def pseudonym(x):
+            return pseudonymise([x], salt)[0]
+
+        tidy = read_humans(path, instrument, pseudonym=pseudonym)
+        rdf, _ = _read_text_frame(resp_path)
+        validate_frame(rdf, {"properties": {"respondent_id": {
+            "type": "string", "minLength": 1, "x-identifier": True}},
+            "required": ["respondent_id"], "x-primary-key": ["respondent_id"]}, resp_path)
+        rids = rdf["respondent_id"].astype(str).str.strip()
+        for col in sorted(passthrough):
+            if col not in rdf.columns:
+                raise DataValidationError(
+                    resp_path, "column named in config (exclusions or demographics) is missing",
+                    column=col, header_lines=None, fix="correct the column name in config.yaml")
+        known = set(rids)
+        orphan = np.flatnonzero(~tidy["respondent_id"].isin(known).to_numpy())
+        if orphan.size:
+            i = int(orphan[0])
+            raise DataValidationError(
+                path, f"respondent {pseudonym(tidy['respondent_id'].iloc[i])} (pseudonym) has "
+                f"answers but no row in the respondents table {resp_path}", i + 1,
+                "respondent_id", fix="add the respondent to the respondents table or remove "
+                "their answers")
+        answered = set(tidy["respondent_id"])
+        silent = np.flatnonzero(~rids.isin(answered).to_numpy())
+        if silent.size:
+            i = int(silent[0])
+            raise DataValidationError(
+                resp_path, f"respondent {pseudonym(rids.iloc[i])} (pseudonym) has no answers in "
+                f"{path}", i + 1, "respondent_id",
+                fix="add their answers (empty values for unanswered items) or remove the row")
         wide = tidy.assign(key=tidy["format"] + ":" + tidy["item_id"]).pivot(
             index="respondent_id", columns="key", values="value")
+        rdf = rdf.assign(respondent_id=rids)
         wide = rdf.set_index("respondent_id").join(wide, how="left").reset_index()
         wide = wide.rename(columns={"respondent_id": "_platform_id"})
         for fmt in ("rating", "ranking"):
             for t in instrument.targets(fmt):
                 key = f"{fmt}:{t}"
                 if key not in wide.columns and (tidy["format"] == fmt).any():
-                    raise DataValidationError(path, f"no answers for {fmt} item {t}", column="item_id")
-        validate_frame(wide[["_platform_id"]].rename(columns={"_platform_id": "respondent_id"}),
-                       {"properties": {"respondent_id": {"type": "string", "minLength": 1}},
-                        "x-primary-key": ["respondent_id"]}, resp_path)
+                    raise DataValidationError(path, f"no answers for {fmt} item {t}",
+                                              column="item_id", header_lines=None,
+                                              fix=f"add rows for {fmt} item {t}")
+                if key not in wide.columns:
+                    continue
+        pid = pseudonymise(wide["_platform_id"], salt)
+
+        def who(i):
+            return f" of respondent {pid[i]}"
+
+        def rows_of(i):
+            return i + 1
+
+        _check_exclusion_columns(wide, cfg.get("exclusions", []), resp_path, 1)
+        _check_incomplete_rule(wide, cfg, resp_path, rows_of, who)
         return wide, path
-    raise ValueError(f"humans.layout must be 'qualtrics' or 'tidy', not {layout!r}")
+    raise DataValidationError(f"humans.layout must be 'qualtrics' or 'tidy', not {layout!r}")
 
 
 # ---------------------------------------------------------------------------

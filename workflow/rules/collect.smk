@@ -1,4 +1,4 @@
-# Live collection from LLM providers (issue 6; METHODS 2-3). The collector
+# Live collection from LLM providers (METHODS 2-3). The collector
 # itself is src/valueaudit/collect/.
 #
 # Design: the raw records of a live model, collection.raw_dir/<id>.jsonl, are
@@ -25,8 +25,15 @@
 #   * collect_model reruns when the manifest is missing or what would be sent
 #     changes (params: provider, model, endpoint, params, sessions, tasks,
 #     recollect, repair, seed; the instrument; the answers file of a file
-#     model). Retries, timeouts and backoff are read from config by the
+#     model), and when sessions are still to query: sessions without an
+#     answer with text (errors, empty replies) that have tries left under
+#     collection.max_attempts_per_session. Their list is kept in the input
+#     <raw_dir>/.state/<id>.pending.json (collect_rules.pending_marker; see
+#     valueaudit/collect/rules.py for why this reruns exactly then), so a
+#     plain `snakemake` queries them again and a fully collected model does
+#     not rerun. Retries, timeouts and backoff are read from config by the
 #     script, so changing them reruns nothing.
+#   * after kill -9 of a run, Snakemake's lock stays: `snakemake --unlock`.
 # Load: each job holds api_<provider> = its concurrency; a cap per provider
 # across parallel jobs comes from collection.provider_concurrency (registered
 # as a global resource; --resources api_openai=N on the command line wins).
@@ -53,6 +60,11 @@ checkpoint collect_model:
         answers=lambda wc: (
             [LIVE[wc.model]["path"]] if LIVE[wc.model]["provider"] == "file" else []
         ),
+        pending=lambda wc: collect_rules.pending_marker(
+            LIVE[wc.model],
+            raw_path(wc.model),
+            config["collection"]["max_attempts_per_session"],
+        ),
     output:
         manifest=f"{COLLECT}/manifest/{{model}}.json",
         lineage=lineage("collect_model", per_model=True),
@@ -74,7 +86,16 @@ checkpoint collect_model:
             LIVE[wc.model], config["collection"], "anthropic"
         ),
         collect_requests=lambda wc: collect_rules.requests_to_send(
-            LIVE[wc.model], raw_path(wc.model)
+            LIVE[wc.model],
+            raw_path(wc.model),
+            config["collection"]["max_attempts_per_session"],
+        ),
+        collect_plan=lambda wc: collect_rules.plan_message(
+            LIVE[wc.model],
+            raw_path(wc.model),
+            config["collection"],
+            config["instrument"],
+            config["seed"],
         ),
     params:
         spec=lambda wc: collect_rules.rule_params(LIVE[wc.model]),
@@ -83,7 +104,7 @@ checkpoint collect_model:
         repair=config["collection"]["repair"],
     message:
         "collect {wildcards.model}: {resources.collect_requests} requests to send "
-        "(retries and repairs on top); `valueaudit estimate` gives tokens and cost"
+        "(retries and repairs on top): {resources.collect_plan}"
     script:
         "../../scripts/collect_model.py"
 

@@ -1,30 +1,24 @@
-# Shared set-up: validate the config (defaults from the schema), list the
-# models, and define the helpers the rules use. Loaded first by the Snakefile.
+# Shared set-up: validate the config (defaults from the schema) and every input
+# (instrument, model table, raw records, survey, codebook, coded data) before any
+# job runs, list the models, and define the helpers the rules use. Loaded first by
+# the Snakefile. A bad input stops here with one short block (file, where, rule,
+# what to do) and no traceback; inputs that passed before with the same bytes are
+# not parsed again (.snakemake/valueaudit/).
+import logging
 import os
+import sys
 from pathlib import Path
 
-from valueaudit.config import ConfigError, validate_config
-from valueaudit.contracts import read_models
-
-try:
-    _validated = validate_config(config)
-except ConfigError as exc:
-    raise WorkflowError(str(exc)) from None
-config.clear()
-config.update(_validated)
-
-RES = config["results"]
-LIVE = {m["id"]: m for m in config["models"]["live"]}
-# the metadata table is validated while the workflow loads: a bad table stops
-# here with the file, row, column and rule broken
-_MODEL_TABLE = read_models(config["models"]["table"], config["models"]["tiers"])
-MODELS = list(_MODEL_TABLE["model_id"]) + [
-    m for m in LIVE if m not in set(_MODEL_TABLE["model_id"])
-]
-
-
-wildcard_constraints:
-    model="[a-z0-9][a-z0-9._-]*",
+from valueaudit.config import validate_config
+from valueaudit.contracts import (
+    DataValidationError,
+    check_inputs,
+    check_raw_files,
+    check_raw_records,
+    read_models,
+)
+from valueaudit.instrument import load_instrument
+from valueaudit.provenance import INCOMPLETE_NAME
 
 
 def raw_path(model):
@@ -32,6 +26,61 @@ def raw_path(model):
     if model in LIVE:
         return f"{config['collection']['raw_dir']}/{model}.jsonl"
     return f"{config['models']['raw_dir']}/{model}.jsonl"
+
+
+# warnings about inputs (e.g. records made with another instrument version) reach the terminal
+_input_warnings = logging.StreamHandler(sys.stderr)
+_input_warnings.setFormatter(logging.Formatter("valueaudit: WARNING %(message)s"))
+logging.getLogger("valueaudit.input").addHandler(_input_warnings)
+
+
+def _stop(exc):
+    print(exc.block(), file=sys.stderr)
+    sys.exit(1)
+
+
+try:
+    _validated = validate_config(
+        config, source=" + ".join(map(str, workflow.configfiles)) or None
+    )
+    config.clear()
+    config.update(_validated)
+    RES = config["results"]
+    LIVE = {m["id"]: m for m in config["models"]["live"]}
+    if workflow.is_main_process:
+        check_inputs(config, cache_dir=".snakemake/valueaudit")
+    _MODEL_TABLE = read_models(config["models"]["table"], config["models"]["tiers"])
+    check_raw_files(
+        _MODEL_TABLE["model_id"],
+        config["models"]["raw_dir"],
+        config["models"]["table"],
+        live_ids=LIVE,
+    )
+    MODELS = list(_MODEL_TABLE["model_id"]) + [
+        m for m in LIVE if m not in set(_MODEL_TABLE["model_id"])
+    ]
+    if workflow.is_main_process:
+        # every raw file is validated here, before any job runs (files that passed
+        # before with the same bytes are skipped: .snakemake/valueaudit/)
+        check_raw_records(
+            {m: raw_path(m) for m in MODELS},
+            load_instrument(config["instrument"]),
+            cache=".snakemake/valueaudit/raw_validated.json",
+            torn_ok=LIVE,
+        )
+except DataValidationError as exc:
+    _stop(exc)
+
+if Path(RES, INCOMPLETE_NAME).is_file():
+    print(
+        f"valueaudit: {RES}/{INCOMPLETE_NAME} exists: the last run failed, some results "
+        "are missing or stale (a complete run of the default target removes the file)",
+        file=sys.stderr,
+    )
+
+
+wildcard_constraints:
+    model="[a-z0-9][a-z0-9._-]*",
 
 
 def collect_manifest(model):

@@ -43,6 +43,10 @@ rule models_table:
         "../../scripts/models_table.py"
 
 
+# the parser's version is a param, so a new parser re-parses every model's raw records
+from valueaudit.parse import PARSER_VERSION
+
+
 rule parse_model:
     input:
         raw=lambda wc: collected_raw(wc.model),
@@ -61,6 +65,8 @@ rule parse_model:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        parser_version=PARSER_VERSION,
     script:
         "../../scripts/parse_model.py"
 

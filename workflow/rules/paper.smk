@@ -21,6 +21,7 @@ rule paper_bundle:
     output:
         files=[paper_name(p) for p in PAPER_SOURCES],
         macros=f"{RES}/paper/macros.tex",
+        preamble=f"{RES}/paper/paper_preamble.tex",
         summary=report(
             f"{RES}/paper/summary.md",
             caption="../report/paper/summary.rst",

@@ -39,6 +39,7 @@ rule verify:
     input:
         manifest=f"{RES}/provenance/inputs.json",
         lineage_doc=f"{RES}/provenance/lineage.json",
+        config=f"{RES}/provenance/config.effective.yaml",
     output:
         report=f"{RES}/provenance/verify.csv",
     log:
@@ -48,6 +49,8 @@ rule verify:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        config=config,
     script:
         "../../scripts/verify.py"
 

@@ -206,4 +206,30 @@ STUDY2_TARGETS = [
     *multiext(f"{S2F}/profile_heatmap", ".pdf", ".png"),
     *multiext(f"{S2F}/profile_map", ".pdf", ".png"),
     f"{S2}/macros.tex",
+    *multiext(f"{S2T}/parse_audit", ".csv", ".tex", ".md"),
 ]
+
+
+rule study2_parse_audit:
+    input:
+        status=f"{RES}/data/parse_status.csv",
+    output:
+        table=report(
+            multiext(f"{S2T}/parse_audit", ".csv", ".tex", ".md"),
+            caption="../report/study2/parse_audit.rst",
+            category=S2_CAT,
+            subcategory="Parsing",
+        ),
+        lineage=lineage("study2_parse_audit"),
+    log:
+        f"{RES}/logs/study2/parse_audit.log",
+    conda:
+        "../../envs/valueaudit.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        parser_version=PARSER_VERSION,
+    script:
+        "../../scripts/study2_parse_audit.py"

@@ -49,7 +49,9 @@ rule study3_model:
     params:
         bootstrap=config["study3"]["bootstrap"],
         bias_correct=config["study3"]["bias_correct"],
-        fidelity_ci=config["study3"].get("fidelity_ci", "percentile"),
+        fidelity_ci=config["study3"]["fidelity_ci"],
+        boot_bias_correct=config["study3"]["boot_bias_correct"],
+        calibration_margin=config["study3"]["calibration_margin"],
         null_permutations=config["study3"]["null_permutations"],
         seed=S3_SEED_BOOT,
         null_seed=S3_SEED_NULL,

@@ -1,6 +1,11 @@
 """The ``file`` provider: answers collected elsewhere (a chat UI, another harness).
 
-The answers file is JSONL, one answer per line::
+``format`` chooses the reader: ``jsonl`` (below, the default), or one of
+the importers in :mod:`.importers` (``inspect_ai`` logs, ``edsl`` results,
+a plain ``csv``), which map each answer to the instrument prompt it answers
+and recover its item order from the prompt text.
+
+The ``jsonl`` answers file holds one answer per line::
 
     {"task": "rating", "session": 1, "text": "{\\"perf_1\\": 6, ...}",
      "item_order": ["perf_3", ...],          # optional: the order shown
@@ -67,19 +72,11 @@ def export_prompts(spec: dict, instrument: Instrument, seed: int) -> list[dict]:
     return out
 
 
-def answers_to_records(spec: dict, instrument: Instrument, seed: int, path: str | Path,
-                       existing: list[dict], now_utc: str, version: str) -> list[dict]:
-    """Raw records for the answers in ``path`` that are not in ``existing`` yet."""
-    seen = {(r.get("collection") or {}).get("source_sha256") for r in existing}
-    attempts: dict[tuple[str, int], int] = {}
-    for r in existing:
-        k = (r["task"], int(r["session"]))
-        attempts[k] = max(attempts.get(k, 0), int(r["attempt"]))
+def _jsonl_answers(spec: dict, instrument: Instrument, seed: int, path: Path):
+    from .importers import ImportedAnswer, SourceAnswer
+
     out = []
     for n, sha, ans in read_answers(path):
-        if sha in seen:
-            continue
-        seen.add(sha)
         task, s = ans["task"], int(ans["session"])
         if task not in spec.get("tasks", TASKS):
             raise ValueError(f"{path}: line {n}: task {task!r} is not in models.live "
@@ -93,37 +90,85 @@ def answers_to_records(spec: dict, instrument: Instrument, seed: int, path: str 
                 raise ValueError(f"{path}: line {n}: item_order must list each of "
                                  f"{sorted(seeded)} once")
             how = "item order as given in the file"
+        src = SourceAnswer(row=n, line=n, column="text", model=None, user=None, text=ans["text"],
+                           session=s, task=task, item_order=list(order),
+                           model_version=ans.get("model_version"), usage=ans.get("usage"),
+                           finish_reason=ans.get("finish_reason"),
+                           collected_utc=ans.get("collected_utc"), key=sha, where=f"line {n}")
+        out.append(ImportedAnswer(task, s, list(order), how, src))
+    return out
+
+
+def answers_to_records(spec: dict, instrument: Instrument, seed: int, path: str | Path,
+                       existing: list[dict], now_utc: str, version: str) -> list[dict]:
+    """Raw records for the answers in ``path`` that are not in ``existing`` yet.
+
+    ``spec['format']`` chooses the reader (:mod:`.importers`); every record
+    carries the sha256 of the whole source file (``collection.source_file_sha256``
+    and the provenance) and of its own answer (``collection.source_sha256``,
+    which makes importing idempotent). An answer without text (or one the
+    source marks as failed) is recorded with error ``empty_response`` (or
+    ``source_error``): no answer, counted as missing.
+    """
+    from .importers import file_sha256, read_source
+    from .store import REFUSAL_FINISH
+
+    path = Path(path)
+    fmt = spec.get("format") or "jsonl"
+    answers = (_jsonl_answers(spec, instrument, seed, path) if fmt == "jsonl"
+               else read_source(spec, instrument, path))
+    file_sha = file_sha256(path)
+    seen = {(r.get("collection") or {}).get("source_sha256") for r in existing}
+    attempts: dict[tuple[str, int], int] = {}
+    for r in existing:
+        k = (r["task"], int(r["session"]))
+        attempts[k] = max(attempts.get(k, 0), int(r["attempt"]))
+    out = []
+    for a in answers:
+        src, task, s = a.src, a.task, a.session
+        if src.key in seen:
+            continue
+        seen.add(src.key)
         attempts[(task, s)] = attempts.get((task, s), 0) + 1
-        a = attempts[(task, s)]
-        ts = str(ans.get("collected_utc") or now_utc)
+        n = attempts[(task, s)]
+        ts = str(src.collected_utc or now_utc)
+        error = None
+        if src.error:
+            error = {"type": "source_error", "status": None, "retryable": False,
+                     "message": "the source records this call as failed"}
+        elif not (src.text or "").strip() and src.finish_reason not in REFUSAL_FINISH:
+            error = {"type": "empty_response", "status": None, "retryable": False,
+                     "message": "the source holds no answer text for this prompt"}
         out.append({
             "schema_version": 1,
-            "record_id": f"{spec['id']}.{task}.s{s:03d}.a{a}",
+            "record_id": f"{spec['id']}.{task}.s{s:03d}.a{n}",
             "model_id": spec["id"],
             "task": task,
             "prompt_id": task,
             "session": s,
-            "attempt": a,
+            "attempt": n,
             "provider": "file",
             "api": "file",
-            "request": {"model": spec["model"], "messages": instrument.messages(task, order),
+            "request": {"model": spec["model"], "messages": instrument.messages(task, a.order),
                         "params": dict(spec.get("params") or {})},
-            "item_order": list(order),
-            "response_body": {"text": ans["text"], "finish_reason": ans.get("finish_reason")},
-            "model_version": ans.get("model_version"),
-            "usage": ans.get("usage"),
+            "item_order": list(a.order),
+            "response_body": {"text": src.text, "finish_reason": src.finish_reason},
+            "model_version": src.model_version,
+            "usage": src.usage,
             "latency_s": None,
             "started_utc": ts,
             "finished_utc": ts,
-            "error": None,
+            "error": error,
             "retries": [],
             "repair": None,
             "instrument_sha256": instrument.sha256,
             "prompt_sha256": instrument.prompt_sha256(task),
-            "provenance": (f"file provider: answer collected outside valueaudit, imported by "
-                           f"valueaudit {version} from {Path(path).name} line {n} "
-                           f"(sha256 {sha[:16]}); {how}"),
-            "collection": {"source": str(path), "source_line": n, "source_sha256": sha,
-                           "imported_utc": now_utc, "recollect": None},
+            "provenance": (f"file provider ({fmt}): answer collected outside valueaudit, imported "
+                           f"by valueaudit {version} from {path.name} {src.where} (file sha256 "
+                           f"{file_sha}); {a.how}"),
+            "collection": {"source": str(path), "source_format": fmt, "source_line": src.row,
+                           "source_where": src.where, "source_sha256": src.key,
+                           "source_file_sha256": file_sha, "imported_utc": now_utc,
+                           "recollect": None},
         })
     return out

@@ -2,23 +2,30 @@
 
 Both SDKs are used with their own retries switched off (``max_retries=0``):
 retries, backoff and the retry history are the collector's job, so that
-every try is recorded. Responses are read raw (``with_raw_response``) and
-decoded here, so the body stored in the record is exactly what the provider
-sent, and a body that is not JSON is a recorded, retried fault rather than a
-crash.
+every try is recorded. Requests go through the SDK's generic ``post`` (its
+documented way to reach any endpoint) with the stored request as the JSON
+body - the model, the messages and ``params`` as given - so what is recorded
+is exactly what is sent and no per-request type transformation costs
+throughput; the SDK still supplies authentication, headers, timeouts and its
+error classes. Responses are read raw and decoded here, so the body stored in
+the record is exactly what the provider sent, and a body that is not JSON is
+a recorded, retried fault rather than a crash.
 
 The OpenAI adapter covers every OpenAI-compatible server (OpenAI, vLLM,
 Ollama, llama.cpp server, LM Studio, OpenRouter, Together, Groq, ...) through
 ``base_url``. The base URL always comes from the config (the official
 endpoint when it is empty), never from ``OPENAI_BASE_URL`` /
 ``ANTHROPIC_BASE_URL``, and the key always from the environment variable the
-config names.
+config names. A local OpenAI-compatible server (vLLM, Ollama, llama.cpp
+server) is reached with ``base_url`` and no key (``api_key_env: null``): the
+requests then carry no ``Authorization`` header at all (never
+``OPENAI_API_KEY`` from the environment).
 """
 
 from __future__ import annotations
 
 import email.utils
-import inspect
+import importlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,6 +45,8 @@ __all__ = [
 #: it lets servers and logs tell sessions apart and carries no secret
 REQUEST_HEADER = "X-Valueaudit-Request"
 DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+#: the client-side placeholder of a keyless local server (the SDK wants a value; it is not sent)
+_NO_KEY = "no-key"
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
 _FATAL_STATUS = {401, 403, 404}
 
@@ -145,15 +154,11 @@ def _decode(http_response, t0: float) -> Reply:
     return Reply(body, round(time.perf_counter() - t0, 4), http_response.status_code)
 
 
-def _split_params(fn, params: dict) -> tuple[dict, dict]:
-    """Known keyword arguments of an SDK method vs. provider extras (sent in ``extra_body``)."""
-    try:
-        names = set(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):  # pragma: no cover
-        names = set()
-    known = {k: v for k, v in params.items() if k in names}
-    extra = {k: v for k, v in params.items() if k not in names}
-    return known, extra
+def _response_class(sdk: str):
+    """The HTTP response class the SDK's transport returns (httpx or its successor)."""
+    base = importlib.import_module(f"{sdk}._base_client")
+    mod = getattr(base, "httpx2", None) or base.httpx
+    return mod.Response
 
 
 class _Base:
@@ -164,7 +169,9 @@ class _Base:
         self.model = model
         self.endpoint = (base_url or DEFAULT_BASE_URLS[self.provider]).rstrip("/")
         self.timeout_s = timeout_s
-        self._client = self._make_client(api_key)
+        self.keyless = not api_key
+        self._headers: dict = {}
+        self._client = self._make_client(api_key or _NO_KEY)
 
     def _make_client(self, api_key):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -177,10 +184,12 @@ class _Base:
         mod = __import__(self.provider)
         return f"{self.provider}-python {getattr(mod, '__version__', '?')}"
 
-    async def _call(self, fn, tag: str, kwargs: dict, errors) -> Reply:
+    async def _call(self, path: str, tag: str, body: dict, errors) -> Reply:
         t0 = time.perf_counter()
         try:
-            raw = await fn(**kwargs, extra_headers={REQUEST_HEADER: tag})
+            http_response = await self._client.post(
+                path, body=body, cast_to=self._response_cls,
+                options={"headers": {**self._headers, REQUEST_HEADER: tag}})
         except errors.APIStatusError as exc:
             raise _status_error(exc) from None
         except errors.APITimeoutError:
@@ -190,7 +199,7 @@ class _Base:
             cause = exc.__cause__ or exc
             raise CallError("connection", f"{type(cause).__name__}: {cause}"[:500],
                             retryable=True) from None
-        return _decode(raw.http_response, t0)
+        return _decode(http_response, t0)
 
 
 class OpenAIChat(_Base):
@@ -200,8 +209,12 @@ class OpenAIChat(_Base):
     api = "openai.chat.completions"
 
     def _make_client(self, api_key):
+        import openai
         from openai import AsyncOpenAI
 
+        if self.keyless and hasattr(openai, "Omit"):  # send no Authorization header
+            self._headers = {"Authorization": openai.Omit()}
+        self._response_cls = _response_class("openai")
         return AsyncOpenAI(api_key=api_key, base_url=self.endpoint, timeout=self.timeout_s,
                            max_retries=0)
 
@@ -211,12 +224,8 @@ class OpenAIChat(_Base):
     async def send(self, request: dict, tag: str) -> Reply:
         import openai
 
-        fn = self._client.chat.completions.with_raw_response.create
-        known, extra = _split_params(self._client.chat.completions.create, request["params"])
-        kwargs = {"model": request["model"], "messages": request["messages"], **known}
-        if extra:
-            kwargs["extra_body"] = extra
-        return await self._call(fn, tag, kwargs, openai)
+        body = {**request["params"], "model": request["model"], "messages": request["messages"]}
+        return await self._call("/chat/completions", tag, body, openai)
 
 
 class AnthropicMessages(_Base):
@@ -228,6 +237,7 @@ class AnthropicMessages(_Base):
     def _make_client(self, api_key):
         from anthropic import AsyncAnthropic
 
+        self._response_cls = _response_class("anthropic")
         return AsyncAnthropic(api_key=api_key, base_url=self.endpoint, timeout=self.timeout_s,
                               max_retries=0)
 
@@ -242,14 +252,10 @@ class AnthropicMessages(_Base):
     async def send(self, request: dict, tag: str) -> Reply:
         import anthropic
 
-        fn = self._client.messages.with_raw_response.create
-        known, extra = _split_params(self._client.messages.create, request["params"])
-        kwargs = {"model": request["model"], "messages": request["messages"], **known}
+        body = {**request["params"], "model": request["model"], "messages": request["messages"]}
         if request.get("system"):
-            kwargs["system"] = request["system"]
-        if extra:
-            kwargs["extra_body"] = extra
-        return await self._call(fn, tag, kwargs, anthropic)
+            body["system"] = request["system"]
+        return await self._call("/v1/messages", tag, body, anthropic)
 
 
 def make_provider(spec: dict, api_key: str, timeout_s: float):
@@ -257,6 +263,9 @@ def make_provider(spec: dict, api_key: str, timeout_s: float):
     cls = {"openai": OpenAIChat, "anthropic": AnthropicMessages}.get(spec["provider"])
     if cls is None:
         raise ValueError(f"provider {spec['provider']!r} has no API adapter")
+    if not api_key and not (spec["provider"] == "openai" and spec.get("base_url")):
+        raise ValueError(f"models.live '{spec['id']}': no API key; only a local OpenAI-compatible "
+                         "server (provider openai with base_url) is queried without one")
     if spec["provider"] == "anthropic" and "max_tokens" not in (spec.get("params") or {}):
         raise ValueError(f"models.live '{spec['id']}': the Anthropic API needs params.max_tokens")
     return cls(spec["model"], api_key, spec.get("base_url"), timeout_s)

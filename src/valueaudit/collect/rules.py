@@ -3,19 +3,37 @@
 Every function takes the validated ``models.live[]`` entry (``spec``) and,
 where needed, the ``collection`` config section, and returns plain values
 for the rule's params and resources.
+
+Rerunning a model with sessions still to query: Snakemake records a job's
+params before it runs but the checksums of its input files after it ran.
+:func:`pending_marker` (an input of ``collect_model``) keeps a small file,
+``<raw_dir>/.state/<id>.pending.json``, that names the sessions the planner
+would query now (no answer with text yet, tries left under
+``max_attempts_per_session``). The collector rewrites it when it ends
+(:func:`mark_collected`): with exactly the planner's bytes when nothing is
+left to query, and with other bytes when something is. At the next
+``snakemake`` the planner's view then differs from the recorded checksum
+exactly when sessions are still to query, the file is rewritten (newer than
+the manifest, new checksum) and collect_model runs again; a fully collected
+model (or one whose failing sessions have used every try) does not.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
-__all__ = ["rule_params", "slots", "runtime_minutes", "requests_to_send", "key_warnings"]
+__all__ = ["rule_params", "slots", "runtime_minutes", "requests_to_send", "key_warnings",
+           "pending_path", "pending_marker", "mark_collected", "plan_message"]
 
 #: the keys of a live-model entry that decide what is sent; a change to any of
 #: them reruns collect_model (metadata and concurrency do not)
 SENT_KEYS = ("id", "provider", "model", "base_url", "api_key_env", "params", "sessions",
-             "open_sessions", "tasks", "recollect", "path")
+             "open_sessions", "tasks", "recollect", "path", "format", "select")
 
 
 def rule_params(spec: Mapping) -> dict:
@@ -41,17 +59,106 @@ def runtime_minutes(spec: Mapping) -> int:
     return 10 + (n * 30) // (60 * max(1, int(spec.get("concurrency") or 1)))
 
 
-def requests_to_send(spec: Mapping, raw_path: str) -> int:
+def _records(raw_path) -> list[dict]:
+    from .store import read_records
+
+    try:
+        return read_records(raw_path)
+    except (OSError, ValueError):
+        return []
+
+
+def _plan(spec: Mapping, raw_path, max_attempts: int | None):
+    from .store import plan_sessions
+
+    return plan_sessions(dict(spec), _records(raw_path), max_attempts)
+
+
+def requests_to_send(spec: Mapping, raw_path: str, max_attempts: int | None = None) -> int:
     """Sessions the next collection would query (one request each before retries
     and repairs); 0 for a file model. Unreadable files count as empty."""
-    from .store import plan_sessions, read_records
-
     if spec["provider"] == "file":
         return 0
+    return len(_plan(spec, raw_path, max_attempts))
+
+
+def pending_path(raw_path: str | Path) -> Path:
+    """The pending-sessions marker of a model's raw-record file."""
+    raw_path = Path(raw_path)
+    return raw_path.parent / ".state" / f"{raw_path.stem}.pending.json"
+
+
+def _pending_doc(spec: Mapping, raw_path, max_attempts, after_run: bool) -> bytes:
+    plan = _plan(spec, raw_path, max_attempts)
+    doc = {"model_id": spec["id"], "pending": len(plan)}
+    if plan:
+        doc["sessions"] = [[p.task, p.session, p.attempt] for p in plan]
+        if after_run:
+            doc["state"] = "left after the last collection run"
+    return (json.dumps(doc, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if path.exists() and path.read_bytes() == data:
+        return
+    from ..contracts import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+def pending_marker(spec: Mapping, raw_path: str, max_attempts: int | None = None) -> list[str]:
+    """Input of collect_model: the marker naming the sessions to query now (see the
+    module docstring); ``[]`` for a file model."""
+    if spec["provider"] == "file":
+        return []
+    path = pending_path(raw_path)
     try:
-        return len(plan_sessions(dict(spec), read_records(raw_path)))
-    except (OSError, ValueError):
-        return len(plan_sessions(dict(spec), []))
+        _write_if_changed(path, _pending_doc(spec, raw_path, max_attempts, after_run=False))
+    except OSError:  # a read-only raw folder: no rerun trigger, collection itself still works
+        return [str(path)] if path.exists() else []
+    return [str(path)]
+
+
+def mark_collected(spec: Mapping, raw_path: str, max_attempts: int | None = None) -> int:
+    """End of a collection: record what is left to query; returns that number."""
+    if spec["provider"] == "file":
+        return 0
+    data = _pending_doc(spec, raw_path, max_attempts, after_run=True)
+    _write_if_changed(pending_path(raw_path), data)
+    return json.loads(data)["pending"]
+
+
+@functools.lru_cache(maxsize=4)
+def _instrument(path: str):
+    from ..instrument import load_instrument
+
+    return load_instrument(path)
+
+
+def plan_message(spec: Mapping, raw_path: str, collection: Mapping, instrument_path: str,
+                 seed: int) -> str:
+    """One line for the job's message (``snakemake -n`` prints it): the sessions
+    without an answer the job would query, per task, and their tokens and cost."""
+    from .usage import plan_cost
+
+    if spec["provider"] == "file":
+        return f"import answers from {spec.get('path')} ({spec.get('format') or 'jsonl'})"
+    recs = _records(raw_path)
+    from .store import plan_sessions
+
+    plan = plan_sessions(dict(spec), recs, collection.get("max_attempts_per_session"))
+    if not plan:
+        return "no session without an answer"
+    tasks = ", ".join(f"{t} {sum(p.task == t for p in plan)}"
+                      for t in dict.fromkeys(p.task for p in plan))
+    retry = sum(p.attempt > 1 for p in plan)
+    tin, tout, cost = plan_cost(spec, plan, recs, _instrument(str(instrument_path)), seed,
+                                (collection.get("prices") or {}).get(spec["id"]))
+    cost_txt = "no price in collection.prices" if math.isnan(cost) else f"about ${cost:.4f}"
+    return (f"{len(plan)} sessions without an answer ({tasks}; {retry} of them asked again), "
+            f"~{tin:,} input + ~{tout:,} output tokens, {cost_txt}")
 
 
 def key_warnings(specs: Iterable[Mapping], env: Mapping | None = None) -> list[str]:

@@ -14,7 +14,14 @@
    backoff and full jitter, never sooner than the provider's ``Retry-After``;
    a 429 also pauses the model's other requests and halves its concurrency,
    which then grows back by one per window of successes (AIMD); every failed
-   try goes into the record's ``retries`` list;
+   try goes into the record's ``retries`` list. A 200 without answer text (no
+   choices, Anthropic ``content: []``, empty or blank text) is a failed try of
+   kind ``empty_response`` like any fault. A session's tries over all runs are
+   capped by ``max_attempts_per_session``; with a request/token budget
+   (:mod:`.budget`) every try first waits for its share of the provider's
+   per-minute limits, shared with every other collector on the host;
+   a 401/403 stops the model at once: no further request is sent, the
+   scheduled ones are cancelled, and the error names the key variable;
 5. a rating/ranking answer that neither the strict nor the lenient parser
    can read gets at most one repair request that quotes the parse error
    (stored in the record's ``repair`` field); refusals are kept as refusals;
@@ -28,6 +35,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import logging
 import os
 import random
 import sys
@@ -39,8 +48,23 @@ from typing import TextIO
 
 from ..instrument import Instrument, item_order
 from ..parse import parse_record
+from .budget import BucketFile, RateBudget, budget_limits, budget_name, budget_path
 from .providers import CallError, Reply, make_provider
-from .store import GroupCommitWriter, RawStore, SessionTask, plan_sessions, recollect_tag
+from .store import (
+    GroupCommitWriter,
+    RawStore,
+    SessionTask,
+    given_up_sessions,
+    is_empty_reply,
+    plan_sessions,
+    recollect_tag,
+)
+
+_log = logging.getLogger("valueaudit.collect")
+
+#: what to do after ``kill -9`` of a Snakemake run (its lock stays behind)
+UNLOCK_HINT = ("if a previous run was killed, Snakemake's lock stays behind: run "
+               "`snakemake --unlock` once, then the same command again (collected records are kept)")
 
 __all__ = [
     "CollectSettings",
@@ -51,6 +75,7 @@ __all__ = [
     "backoff_delay",
     "AdaptiveLimiter",
     "Progress",
+    "UNLOCK_HINT",
 ]
 
 
@@ -87,17 +112,26 @@ class CollectSettings:
     concurrency: int = 4
     progress_every_s: float = 5.0
     jitter_seed: int | None = None
+    #: every HTTP try of one session in one round (retries, reruns), at most
+    max_attempts_per_session: int | None = 18
+    #: ``{"requests": per minute, "tokens": per minute, "burst_s": s}`` or None
+    rate_limits: dict | None = None
+    #: folder of the shared budget state files (default: ``<raw dir>/.state``)
+    state_dir: str | None = None
 
     @classmethod
     def from_config(cls, collection: dict | None, spec: dict | None = None,
                     concurrency: int | None = None) -> CollectSettings:
         c = collection or {}
         s = cls()
-        for k in ("max_retries", "timeout_s", "backoff_base_s", "backoff_max_s", "repair"):
+        for k in ("max_retries", "timeout_s", "backoff_base_s", "backoff_max_s", "repair",
+                  "max_attempts_per_session", "state_dir"):
             if k in c:
                 setattr(s, k, c[k])
         conc = concurrency or (spec or {}).get("concurrency") or s.concurrency
         s.concurrency = max(1, int(conc))
+        if spec is not None:
+            s.rate_limits = budget_limits(c, spec)
         return s
 
 
@@ -113,6 +147,9 @@ class CollectSummary:
     elapsed_s: float = 0.0
     model_versions: list = field(default_factory=list)
     stopped: str | None = None
+    empty: int = 0  # replies without answer text (tries)
+    given_up: int = 0  # sessions without an answer that reached max_attempts_per_session
+    budget_wait_s: float = 0.0
 
     def line(self) -> str:
         rate = self.requests / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -169,7 +206,10 @@ class AdaptiveLimiter:
     async def release(self) -> None:
         async with self._cond:
             self.active -= 1
-            self._cond.notify_all()
+            # wake only as many waiters as there are free slots (a limit raised by
+            # succeeded() counts here too): waking every waiter on each release
+            # costs a pass over all of them per request
+            self._cond.notify(max(1, self.limit - self.active))
 
     def rate_limited(self, pause_s: float) -> None:
         loop = asyncio.get_running_loop()
@@ -233,7 +273,8 @@ class Progress:
 
 
 class _Run:
-    def __init__(self, spec, instrument, seed, settings, provider, writer, progress, summary):
+    def __init__(self, spec, instrument, seed, settings, provider, writer, progress, summary,
+                 budget: RateBudget | None = None, log=None):
         self.spec, self.ins, self.seed, self.s = spec, instrument, seed, settings
         self.provider, self.writer, self.progress, self.summary = provider, writer, progress, summary
         self.limiter = AdaptiveLimiter(settings.concurrency)
@@ -242,31 +283,89 @@ class _Run:
         self.tag = recollect_tag(spec)
         self.version = _version()
         self.fatal: CallError | None = None
+        self.budget = budget
+        self.log = log or _log
+        self.tasks: list[asyncio.Task] = []
+        params = spec.get("params") or {}
+        self.max_out = int(params.get("max_tokens") or params.get("max_completion_tokens") or 1000)
 
-    async def call(self, request: dict, tag: str, slot: _Slot
+    def _stop_all(self, err: CallError) -> None:
+        """First authentication/model error: cancel every other session of the model."""
+        if self.fatal is None:
+            self.fatal = err
+        me = asyncio.current_task()
+        for t in self.tasks:
+            if t is not me and not t.done():
+                t.cancel()
+
+    def _charge(self, request: dict) -> float:
+        chars = sum(len(str(m.get("content", ""))) for m in request["messages"])
+        chars += len(str(request.get("system") or ""))
+        return chars / 4 + self.max_out + 8
+
+    async def _send(self, request: dict, tag: str) -> Reply:
+        if self.fatal is not None:
+            raise asyncio.CancelledError
+        charged = 0.0
+        if self.budget is not None:
+            charged = self._charge(request)
+            await self.budget.acquire(charged)
+            if self.fatal is not None:
+                raise asyncio.CancelledError
+        self.progress.requests += 1
+        self.summary.requests += 1
+        try:
+            reply = await self.provider.send(request, tag)
+        except CallError:
+            if self.budget is not None:
+                self.budget.settle(charged, 0.0)
+            raise
+        if self.budget is not None:
+            from .usage import token_counts
+
+            usage = reply.body.get("usage") if isinstance(reply.body, dict) else None
+            self.budget.settle(charged, sum(token_counts(usage)) if usage else None)
+        return reply
+
+    async def call(self, request: dict, tag: str, slot: _Slot, max_tries: int | None = None
                    ) -> tuple[Reply | None, list[dict], CallError | None, int]:
-        """Send with retries; return (reply, retry history, final error, tries).
+        """Send with retries; return (last reply, retry history, final error, tries).
 
-        Each try runs holding ``slot`` (one unit of the model's concurrency),
-        which is given up only while a backoff is waited out; the caller
-        releases it once the record is on disk, so the calls whose answers are
-        not yet durable never exceed the concurrency.
+        At most ``max_retries + 1`` tries, and at most ``max_tries`` (the
+        session's tries left under ``max_attempts_per_session``). Each try
+        runs holding ``slot`` (one unit of the model's concurrency), which is
+        given up only while a backoff is waited out; the caller releases it
+        once the record is on disk, so the calls whose answers are not yet
+        durable never exceed the concurrency. A reply without answer text is
+        returned together with its ``empty_response`` error when no try is
+        left.
         """
+        limit = self.s.max_retries + 1
+        if max_tries is not None:
+            limit = max(1, min(limit, int(max_tries)))
         history: list[dict] = []
         tries = 0
         while True:
             tries += 1
             at = utc_now()
             await slot.acquire()
+            reply = None
             try:
-                self.progress.requests += 1
-                self.summary.requests += 1
-                reply = await self.provider.send(request, tag)
+                reply = await self._send(request, tag)
+                if is_empty_reply(self.provider.api, reply.body):
+                    self.summary.empty += 1
+                    self.log.warning("%s: %s: HTTP 200 without answer text (empty_response), try %d",
+                                     self.spec["id"], tag, tries)
+                    raise CallError("empty_response", "HTTP 200 without answer text (no choices, "
+                                    "no content blocks, or empty text)", reply.status,
+                                    retryable=True,
+                                    body=json.dumps(reply.body, ensure_ascii=False)[:2000])
             except CallError as err:
                 if err.fatal:
+                    self._stop_all(err)
                     raise
-                if not err.retryable or tries > self.s.max_retries:
-                    return None, history, err, tries
+                if not err.retryable or tries >= limit:
+                    return reply, history, err, tries
                 await slot.release()
                 delay = backoff_delay(tries, self.s.backoff_base_s, self.s.backoff_max_s,
                                       err.retry_after, self.rng)
@@ -322,16 +421,17 @@ class _Run:
         rec["started_utc"] = utc_now()
         slot = _Slot(self.limiter)
         try:  # the slot is held until the record is on disk
-            reply, history, err, tries = await self.call(request, rec["record_id"], slot)
+            reply, history, err, tries = await self.call(request, rec["record_id"], slot,
+                                                         st.tries_left)
             self._fill(rec, reply, err, history, tries)
             rec["finished_utc"] = utc_now()
             rec["repair"] = None
             rec["collection"] = {"run_id": self.run_id, "recollect": self.tag, "tries": tries,
                                  "client": self.provider.client_version}
-            if reply is not None and st.task != "open" and self.s.repair:
+            if reply is not None and err is None and st.task != "open" and self.s.repair:
                 res = parse_record(rec, self.ins)
                 if res.status == "unparseable":
-                    rec["repair"] = await self.repair(rec, messages, res.reason, slot)
+                    rec["repair"] = await self.repair(rec, messages, res.message, slot)
                     self.progress.repairs += 1
                     self.summary.repairs += 1
             await self.writer.write(rec)
@@ -368,8 +468,11 @@ class _Run:
 def _api_key(spec: dict, env) -> str:
     name = spec.get("api_key_env")
     if not name:
+        if spec.get("base_url") and spec["provider"] == "openai":
+            return ""  # a local OpenAI-compatible server (vLLM, Ollama, llama.cpp): no key
         raise MissingKeyError(f"models.live '{spec['id']}': api_key_env is empty; name the "
-                              "environment variable that holds the API key")
+                              "environment variable that holds the API key (only a local "
+                              "OpenAI-compatible server, given by base_url, needs no key)")
     key = env.get(name)
     if not key:
         raise MissingKeyError(
@@ -425,55 +528,106 @@ def collect_model(spec: dict, instrument: Instrument, raw_path: str | Path, *, s
     key = _api_key(spec, env)
     provider = make_provider(spec, key, settings.timeout_s)
     del key
-    with RawStore(raw_path) as store:
-        plan = plan_sessions(spec, store.records)
+    cap = settings.max_attempts_per_session
+    try:
+        store_cm = RawStore(raw_path)
+        store = store_cm.__enter__()
+    except BaseException:
+        asyncio.run(provider.aclose())
+        raise
+    budget = None
+    try:
+        plan = plan_sessions(spec, store.records, cap)
         summary.planned = len(plan)
-        if log:
-            log.info("%s: %d records on file, %d sessions to query (%s)", spec["id"],
-                     len(store.records), len(plan),
-                     ", ".join(f"{t}: {sum(p.task == t for p in plan)}"
-                               for t in dict.fromkeys(p.task for p in plan)) or "nothing missing")
+        log = log or _log
+        log.info("%s: %d records on file, %d sessions to query (%s)", spec["id"],
+                 len(store.records), len(plan),
+                 ", ".join(f"{t}: {sum(p.task == t for p in plan)}"
+                           for t in dict.fromkeys(p.task for p in plan)) or "nothing missing")
+        if plan and settings.rate_limits:
+            lim = dict(settings.rate_limits)
+            burst = lim.pop("burst_s", 1.0)
+            state_dir = settings.state_dir or Path(raw_path).parent / ".state"
+            budget = RateBudget(BucketFile(budget_path(state_dir, budget_name(spec)), lim, burst))
+            log.info("%s: budget '%s': %s per minute, shared by every collector using %s",
+                     spec["id"], budget_name(spec),
+                     ", ".join(f"{v:g} {k}" for k, v in lim.items()), budget.bucket.path)
         if plan:
+            log.info("%s: every answer is on disk as soon as it arrives; an interrupted run is "
+                     "resumed by running the same command again (%s)", spec["id"], UNLOCK_HINT)
             progress = Progress(spec["id"], len(plan), progress_stream, settings.progress_every_s)
             try:
                 asyncio.run(_collect(spec, instrument, seed, settings, provider, store, plan,
-                                     progress, summary))
+                                     progress, summary, budget, log))
             finally:
                 progress.update(force=True)
         else:
             asyncio.run(provider.aclose())
+        given_up = given_up_sessions(spec, store.records, cap)
+    finally:
+        store_cm.__exit__(None, None, None)
+        if budget is not None:
+            summary.budget_wait_s = round(budget.waited_s, 3)
+            budget.close()
+    summary.given_up = len(given_up)
     summary.elapsed_s = round(time.monotonic() - t0, 3)
-    if log:
-        log.info(summary.line())
-        if len(summary.model_versions) > 1:
-            log.warning("%s: the provider reported several model versions: %s", spec["id"],
-                        summary.model_versions)
+    log.info(summary.line())
+    if summary.empty:
+        log.warning("%s: %d replies carried no answer text (empty_response); they were retried "
+                    "like faults and count as missing until a reply has text", spec["id"],
+                    summary.empty)
+    if given_up:
+        log.warning("%s: %d sessions have no answer after max_attempts_per_session (%s) tries "
+                    "and are not queried again (raise collection.max_attempts_per_session to try "
+                    "again): %s", spec["id"], len(given_up), cap,
+                    ", ".join(f"{t} {s}" for t, s in given_up))
+    if len(summary.model_versions) > 1:
+        log.warning("%s: the provider reported several model versions: %s", spec["id"],
+                    summary.model_versions)
     return summary
 
 
-async def _collect(spec, instrument, seed, settings, provider, store, plan, progress, summary):
+_HINTS = {
+    "auth": "check the key in the environment variable {var} (api_key_env) and that it is "
+            "valid for {endpoint}; no further request was sent for this model",
+    "not_found": "check models.live '{id}'.model ({model!r}) and base_url ({endpoint})",
+}
+
+
+async def _collect(spec, instrument, seed, settings, provider, store, plan, progress, summary,
+                   budget=None, log=None):
     writer = GroupCommitWriter(store)
-    run = _Run(spec, instrument, seed, settings, provider, writer, progress, summary)
-    tasks = [asyncio.create_task(run.session(st)) for st in plan]
+    run = _Run(spec, instrument, seed, settings, provider, writer, progress, summary, budget, log)
+    run.tasks = [asyncio.create_task(run.session(st)) for st in plan]
     try:
-        for fut in asyncio.as_completed(tasks):
+        for fut in asyncio.as_completed(run.tasks):
             try:
                 await fut
             except CallError as err:  # fatal: stop the model, keep what is written
-                run.fatal = err
+                run._stop_all(err)
                 break
+            except asyncio.CancelledError:
+                if run.fatal is not None:
+                    break
+                raise
     finally:
-        for t in tasks:
+        for t in run.tasks:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*run.tasks, return_exceptions=True)
         await writer.drain()
         await provider.aclose()
     if run.fatal is not None:
         err = run.fatal
         summary.stopped = str(err)
-        hint = {"auth": "check the key in the environment variable "
-                        f"{spec.get('api_key_env')} and that it is valid for {provider.endpoint}",
-                "not_found": f"check models.live '{spec['id']}'.model ({spec['model']!r}) and "
-                             f"base_url ({provider.endpoint})"}.get(err.kind, "")
+        var = spec.get("api_key_env")
+        if err.kind == "auth" and not var:
+            hint = (f"the server at {provider.endpoint} wants a key: set models.live "
+                    f"'{spec['id']}'.api_key_env to the environment variable that holds it; no "
+                    "further request was sent for this model")
+        else:
+            hint = _HINTS.get(err.kind, "").format(var=var, endpoint=provider.endpoint,
+                                                    id=spec["id"], model=spec["model"])
         raise CollectError(f"models.live '{spec['id']}': collection stopped after "
-                           f"{summary.done} sessions: {err}. {hint}".strip())
+                           f"{summary.done} sessions: {err}. {hint}".strip()
+                           + f". The records written are kept; fix the cause and run the same "
+                           f"command again ({UNLOCK_HINT})")

@@ -36,6 +36,13 @@ __all__ = [
     "plan_sessions",
     "recollect_tag",
     "has_answer",
+    "answer_text",
+    "is_empty_reply",
+    "record_tries",
+    "session_states",
+    "given_up_sessions",
+    "SessionState",
+    "REFUSAL_FINISH",
     "GroupCommitWriter",
 ]
 
@@ -108,7 +115,9 @@ class RawStore:
             os.close(fd)
             self._protect()
             raise StoreLockedError(
-                f"{self.path}: another collection is appending to this file; wait for it to finish"
+                f"{self.path}: another collection is appending to this file; wait for it to "
+                "finish (a collector killed with kill -9 releases the file at once; what stays "
+                "behind is Snakemake's own lock: `snakemake --unlock`, then run again)"
             ) from None
         self._fd = fd
         try:
@@ -216,11 +225,13 @@ class GroupCommitWriter:
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True, order=True)
 class SessionTask:
-    """One session to query: task, 1-based session index, attempt number to record."""
+    """One session to query: task, 1-based session index, attempt number to record,
+    and the tries it may still use (``None``: no cap, only ``max_retries``)."""
 
     task: str
     session: int
     attempt: int
+    tries_left: int | None = None
 
 
 def session_keys(spec: dict) -> list[tuple[str, int]]:
@@ -244,22 +255,63 @@ def recollect_tag(spec: dict) -> str | None:
     return "true" if r is True else str(r)
 
 
+#: finish reasons with which a provider reports that it declined to answer: such a
+#: reply is an answer (status ``refused``) even when it carries no text
+REFUSAL_FINISH = ("refusal", "content_filter")
+
+
+def answer_text(record: dict) -> tuple[str | None, str | None]:
+    """(answer text, finish reason) of a record's response body."""
+    from ..parse import response_text
+
+    return response_text(record.get("api", ""), record.get("response_body"))
+
+
+def is_empty_reply(api: str, body) -> bool:
+    """A 200 that carries no answer: no choices, ``content: []``, empty or blank text
+    (a provider-reported refusal without text is an answer, not an empty reply)."""
+    from ..parse import response_text
+
+    text, finish = response_text(api, body)
+    if text is not None and str(text).strip():
+        return False
+    return finish not in REFUSAL_FINISH
+
+
 def has_answer(record: dict) -> bool:
-    """Did this attempt get a response body back (whatever it says)?"""
-    return record.get("response_body") is not None
+    """Did this attempt get an answer back: a response with text (whatever the text
+    says: refusals and unparseable text are answers), and no error?"""
+    if record.get("error") is not None or record.get("response_body") is None:
+        return False
+    return not is_empty_reply(record.get("api", ""), record["response_body"])
 
 
-def plan_sessions(spec: dict, records: list[dict]) -> list[SessionTask]:
-    """Sessions to query now, in (task, session) order.
+def record_tries(record: dict) -> int:
+    """HTTP tries one record's session attempt used (retries included; 0 for imports)."""
+    if record.get("api") == "file":
+        return 0
+    coll = record.get("collection") or {}
+    if isinstance(coll.get("tries"), int):
+        return int(coll["tries"])
+    err = record.get("error") or {}
+    if isinstance(err.get("tries"), int):
+        return int(err["tries"])
+    return 1 + len(record.get("retries") or [])
 
-    A session is queried when it has no record yet, or when its last attempt
-    ended without any response (an API or transport error). Sessions with an
-    answer - whatever the answer says (refusals, unparseable text) - are never
-    queried again, except in a recollection round (``recollect``), where a
-    session is queried once more unless it already has an answer from that
-    round. The attempt number continues from the highest one on file, so old
-    records are kept and the newest attempt is the one analysed.
-    """
+
+@dataclass(frozen=True)
+class SessionState:
+    """Where one configured session stands in the current round."""
+
+    task: str
+    session: int
+    answered: bool
+    tries: int  # tries spent in the current round (recollect tag)
+    next_attempt: int
+
+
+def session_states(spec: dict, records: list[dict]) -> list[SessionState]:
+    """One :class:`SessionState` per configured (task, session), in config order."""
     tag = recollect_tag(spec)
     by_key: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for r in records:
@@ -270,8 +322,41 @@ def plan_sessions(spec: dict, records: list[dict]) -> list[SessionTask]:
         recs = by_key.get((task, s), [])
         relevant = recs if tag is None else [
             r for r in recs if (r.get("collection") or {}).get("recollect") == tag]
-        need = not relevant or not has_answer(max(relevant, key=lambda r: int(r["attempt"])))
-        if need:
-            attempt = 1 + max((int(r["attempt"]) for r in recs), default=0)
-            out.append(SessionTask(task, s, attempt))
+        answered = bool(relevant) and has_answer(max(relevant, key=lambda r: int(r["attempt"])))
+        out.append(SessionState(task, s, answered, sum(record_tries(r) for r in relevant),
+                                1 + max((int(r["attempt"]) for r in recs), default=0)))
     return out
+
+
+def plan_sessions(spec: dict, records: list[dict],
+                  max_attempts: int | None = None) -> list[SessionTask]:
+    """Sessions to query now, in (task, session) order.
+
+    A session is queried when it has no record yet, or when its last attempt
+    ended without an answer with text (an API or transport error, or an empty
+    reply). Sessions with an answer - whatever the answer says (refusals,
+    unparseable text) - are never queried again, except in a recollection
+    round (``recollect``), where a session is queried once more unless it
+    already has an answer from that round. With ``max_attempts``, a session
+    whose tries in the current round (every HTTP try, retries included, over
+    all runs) have reached it is not queried again, and one that is gets at
+    most the tries left. The attempt number continues from the highest one on
+    file, so old records are kept and the newest attempt is the one analysed.
+    """
+    out = []
+    for st in session_states(spec, records):
+        if st.answered:
+            continue
+        left = None if not max_attempts else int(max_attempts) - st.tries
+        if left is not None and left <= 0:
+            continue
+        out.append(SessionTask(st.task, st.session, st.next_attempt, left))
+    return out
+
+
+def given_up_sessions(spec: dict, records: list[dict], max_attempts: int | None) -> list[tuple[str, int]]:
+    """Sessions without an answer whose tries in the current round reached ``max_attempts``."""
+    if not max_attempts:
+        return []
+    return [(st.task, st.session) for st in session_states(spec, records)
+            if not st.answered and st.tries >= int(max_attempts)]

@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..instrument import Instrument, item_order
-from .store import has_answer, plan_sessions, read_records, session_keys
+from .store import given_up_sessions, has_answer, plan_sessions, read_records, session_keys
 
-__all__ = ["token_counts", "usage_table", "manifest", "estimate", "rough_tokens"]
+__all__ = ["token_counts", "usage_table", "manifest", "estimate", "rough_tokens", "plan_cost"]
 
 
 def token_counts(usage: dict | None) -> tuple[int, int]:
@@ -82,12 +82,15 @@ def usage_table(records_by_model: dict[str, list[dict]], prices: dict | None = N
     return df
 
 
-def manifest(spec: dict, raw_path: str | Path) -> dict:
+def manifest(spec: dict, raw_path: str | Path, max_attempts: int | None = None) -> dict:
     """Deterministic summary of a live model's raw records (no timestamps).
 
-    Counts per task of configured sessions, sessions with an answer,
-    sessions whose last attempt failed, and records; the model versions the
-    provider reported; the sha256 and line count of the file.
+    Counts per task of configured sessions, sessions with an answer (text, or
+    a provider-reported refusal), sessions whose last attempt has none (an
+    error or an empty reply: ``failed``), and records; ``missing``: sessions
+    without an answer (never collected included); ``given_up``: those of them
+    that used ``max_attempts`` tries and are not queried again; the model
+    versions the provider reported; the sha256 and line count of the file.
     """
     from ..parse import final_attempts
 
@@ -113,6 +116,7 @@ def manifest(spec: dict, raw_path: str | Path) -> dict:
         "raw_lines": data.count(b"\n"),
         "tasks": per_task,
         "missing": len(plan_sessions({**spec, "recollect": False}, recs)),
+        "given_up": len(given_up_sessions(spec, recs, max_attempts)),
         "model_versions": versions,
     }
 
@@ -130,6 +134,27 @@ def _answer_tokens(ins: Instrument, task: str, params: dict) -> int:
     n = len(ins.targets(task))
     ids = ins.targets(task)
     return min(cap, rough_tokens(json.dumps({i: 7 for i in ids}, indent=2)) + 2 * n)
+
+
+def _task_tokens(spec: dict, task: str, todo, recs: list[dict], ins: Instrument,
+                 seed: int) -> tuple[int, int]:
+    params = spec.get("params") or {}
+    tin = sum(rough_tokens("".join(m["content"] for m in ins.messages(
+        task, item_order(ins, task, seed, spec["id"], p.session)))) + 8 for p in todo)
+    seen = [token_counts(r.get("usage"))[1] for r in recs
+            if r["task"] == task and r.get("usage") and has_answer(r)]
+    per = (sum(seen) / len(seen)) if seen else _answer_tokens(ins, task, params)
+    return tin, int(round(per * len(todo)))
+
+
+def plan_cost(spec: dict, plan, recs: list[dict], ins: Instrument, seed: int,
+              price: dict | None) -> tuple[int, int, float]:
+    """(input tokens, output tokens, USD or NaN) of one request per planned session."""
+    tin = tout = 0
+    for task in dict.fromkeys(p.task for p in plan):
+        a, b = _task_tokens(spec, task, [p for p in plan if p.task == task], recs, ins, seed)
+        tin, tout = tin + a, tout + b
+    return tin, tout, _cost(tin, tout, price)
 
 
 def estimate(cfg: dict, models: list[str] | None = None, instrument: Instrument | None = None) -> pd.DataFrame:
@@ -153,16 +178,12 @@ def estimate(cfg: dict, models: list[str] | None = None, instrument: Instrument 
         if models and spec["id"] not in models:
             continue
         recs = read_records(raw_dir / f"{spec['id']}.jsonl")
-        plan = plan_sessions(spec, recs) if spec["provider"] != "file" else []
+        cap_tries = cfg["collection"].get("max_attempts_per_session")
+        plan = plan_sessions(spec, recs, cap_tries) if spec["provider"] != "file" else []
         params = spec.get("params") or {}
         for task in spec.get("tasks", []):
             todo = [p for p in plan if p.task == task]
-            tin = sum(rough_tokens("".join(m["content"] for m in ins.messages(
-                task, item_order(ins, task, cfg["seed"], spec["id"], p.session)))) + 8 for p in todo)
-            seen = [token_counts(r.get("usage"))[1] for r in recs
-                    if r["task"] == task and r.get("usage")]
-            per = (sum(seen) / len(seen)) if seen else _answer_tokens(ins, task, params)
-            tout = int(round(per * len(todo)))
+            tin, tout = _task_tokens(spec, task, todo, recs, ins, cfg["seed"])
             cap = int(params.get("max_tokens") or params.get("max_completion_tokens") or 0)
             rows.append({"model_id": spec["id"], "provider": spec["provider"], "task": task,
                          "sessions_missing": len(todo), "requests": len(todo), "input_tokens": tin,
