@@ -184,3 +184,22 @@ def test_provider_cap_serialises_jobs_of_one_provider(live_project, server, tmp_
     assert all(len(v) >= 8 for v in t.values())
     first, second = sorted(t.values(), key=min)
     assert max(first) < min(second)  # the second job started after the first had finished
+
+
+def test_local_server_without_a_key_collects_through_the_workflow(live_project, server, tmp_path):
+    """A local OpenAI-compatible server (vLLM, Ollama, llama.cpp): base_url and
+    api_key_env: null pass the config check, the job collects, and no key is sent."""
+    root, _, _ = live_project
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    local = {**live_entry("live-local", "openai", server.openai_base_url, None, "small"),
+             "model": "llama3.1:8b", "sessions": 2, "open_sessions": 1}
+    cfg["models"]["live"] = cfg["models"]["live"][:2] + [local]
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    env = {**KEYS, "OPENAI_API_KEY": "sk-must-not-be-sent-9d2e"}
+    res = snakemake(root, "results/collect/manifest/live-local.json", "--configfile",
+                    str(tmp_path / "local.yaml"), env=env)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-4000:]
+    sent = [e for e in server.requests if e["model"] == "llama3.1:8b"]
+    assert len(sent) >= 5 and not any(e["auth_header"] for e in sent)
+    raw = (root / "resources" / "raw" / "live-local.jsonl").read_text()
+    assert len(raw.splitlines()) >= 5 and "sk-must-not-be-sent-9d2e" not in raw
