@@ -392,13 +392,19 @@ def _first_source(root):
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, small_project):
     """The small project's inputs plus a tidy-layout survey made from its Qualtrics export."""
+    root = tmp_path_factory.mktemp("malformed") / "base"
+    shutil.copytree(small_project / "resources", root / "resources")
+    shutil.copy(small_project / "config.yaml", root / "config.yaml")
+    write_tidy_survey(root)
+    return root
+
+
+def write_tidy_survey(root: Path) -> None:
+    """Write the project's survey in the tidy layout (TIDY, RESP) beside its export."""
     import os
 
     from valueaudit.survey import import_survey
 
-    root = tmp_path_factory.mktemp("malformed") / "base"
-    shutil.copytree(small_project / "resources", root / "resources")
-    shutil.copy(small_project / "config.yaml", root / "config.yaml")
     cwd = os.getcwd()
     os.chdir(root)
     try:
@@ -408,7 +414,6 @@ def base(tmp_path_factory, small_project):
         os.chdir(cwd)
     out["humans"].to_csv(root / TIDY, index=False)
     out["respondents"][["respondent_id", "age"]].to_csv(root / RESP, index=False)
-    return root
 
 
 def identifiers(root: Path) -> set[str]:

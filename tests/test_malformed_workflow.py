@@ -57,27 +57,13 @@ def _snapshot(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory):
     """A small project whose data and Study 1 import targets have been made once."""
-    from .test_malformed import RESP, TIDY
+    from .test_malformed import write_tidy_survey
 
     root = make_project(tmp_path_factory.mktemp("malformed_e2e") / "project",
                         small_params(n_models=4, n_sessions=3, n_open_sessions=2, n_humans=60,
                                      n_fail_attention=2, n_too_fast=2, n_straightline=1,
                                      n_duplicate=1))
-    import os
-
-    from valueaudit.config import load_config
-    from valueaudit.instrument import load_instrument
-    from valueaudit.survey import import_survey
-
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        cfg = load_config("config.yaml")
-        out = import_survey(cfg["humans"], load_instrument(cfg["instrument"]))
-    finally:
-        os.chdir(cwd)
-    out["humans"].to_csv(root / TIDY, index=False)
-    out["respondents"][["respondent_id", "age"]].to_csv(root / RESP, index=False)
+    write_tidy_survey(root)
     res = run_snakemake(root, *_targets(root))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return root
