@@ -13,6 +13,7 @@ with log_to(smk) as log:
     if live:
         rows = pd.DataFrame(
             [{"model_id": m["id"], "display_name": m.get("display_name", m["id"]),
+              "short_name": m.get("short_name", ""),
               "family": m.get("family", m["id"]), "provider": m.get("provider"),
               "params_b": "" if m.get("params_b") is None else str(m["params_b"]),
               "release_date": m.get("release_date", ""), "tier": m.get("tier", ""),

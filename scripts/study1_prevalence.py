@@ -4,6 +4,7 @@ import logging
 
 import pandas as pd
 
+from valueaudit.contracts import with_names_note
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
 from valueaudit.study1 import (
@@ -52,7 +53,8 @@ with log_to(smk) as log:
     full_m, display_m = table_prevalence_by_model(by_model, themes, models)
     write_table(full_m, smk.output.by_model[0].removesuffix(".csv"), display=display_m,
                 caption="Study 1: theme prevalence per model with Wilson 95% CIs.",
-                note=f"Coders combined by the '{rule}' rule; n = responses of the model.")
+                note=with_names_note(f"Coders combined by the '{rule}' rule; n = responses of "
+                                     "the model.", models))
     setup()
     fig = plot_prevalence_heatmap(by_model, themes, models)
     save_figure(fig, smk.output.heatmap[0].removesuffix(".pdf"))

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from valueaudit.contracts import model_names, with_names_note
 from valueaudit.instrument import load_instrument
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
@@ -24,7 +25,7 @@ with log_to(smk) as log:
     k_max = int(smk.params.max_clusters)
     scores = pd.read_csv(smk.input.scores)
     models = pd.read_csv(smk.input.models, keep_default_na=False)
-    names = dict(zip(models["model_id"], models["display_name"], strict=True))
+    names = model_names(models)
     tiers = dict(zip(models["model_id"], models["tier"], strict=True))
     profiles, excluded = model_profiles(scores, ins, fmt, min_sessions, models["model_id"])
 
@@ -43,7 +44,8 @@ with log_to(smk) as log:
         tabs["members"], smk.output.members[0].removesuffix(".csv"), display=tabs["members_disp"],
         caption="Cluster membership of each model (centred profiles) and, as a sensitivity "
         "analysis, of its standardised profile (shape only, spread removed).",
-        note="Silhouette: the model's silhouette width in its centred-profile cluster.",
+        note=with_names_note("Silhouette: the model's silhouette width in its centred-profile "
+                             "cluster.", models),
     )
     write_table(
         tabs["selection"], smk.output.selection[0].removesuffix(".csv"),

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from valueaudit.contracts import write_csv
+from valueaudit.contracts import model_names, with_names_note, write_csv
 from valueaudit.instrument import FORMATS
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
@@ -32,9 +32,10 @@ with log_to(smk) as log:
         caption=f"Within-model stability across sessions ({fmt} format): absolute-agreement "
         f"ICCs with {target} as targets and sessions as raters, Kendall's W and the mean pairwise "
         "Spearman correlation between the sessions' theme profiles.",
-        note=f"ICC(A,1) and ICC(A,k) (McGraw and Wong, 1996) with 95% CIs; W tie-corrected. "
+        note=with_names_note(
+            "ICC(A,1) and ICC(A,k) (McGraw and Wong, 1996) with 95% CIs; W tie-corrected. "
         f"Models with fewer than {min_sessions} valid sessions are NA with the reason stated. "
-        "Parse rate: share of sessions answered in a readable form (ok or repaired).",
+        "Parse rate: share of sessions answered in a readable form (ok or repaired).", models),
     )
     summary = stability_summary(within)
     order = {f: i for i, f in enumerate([fmt, *[f for f in FORMATS if f != fmt]])}
@@ -47,7 +48,7 @@ with log_to(smk) as log:
         f"fewer than {min_sessions} valid sessions are not estimated.",
     )
     setup()
-    labels = dict(zip(models["model_id"], models["display_name"], strict=True))
+    labels = model_names(models)
     tiers = dict(zip(models["model_id"], models["tier"], strict=True))
     fig = plot_stability(within, labels, tiers, list(smk.params.tiers),
                          [fmt, *[f for f in FORMATS if f != fmt]])

@@ -4,6 +4,7 @@ respondent-level comparison, the forest plot and the ordering-exaggeration plot.
 import numpy as np
 import pandas as pd
 
+from valueaudit.contracts import with_names_note
 from valueaudit.plotting import save_figure, setup
 from valueaudit.smk import log_to, snakemake_or_cli
 from valueaudit.study3 import (
@@ -31,6 +32,7 @@ with log_to(smk) as log:
     p = smk.params
     fmt, tiers = str(p.fmt), list(p.tiers)
     T = len(pd.read_csv(smk.input.themes, keep_default_na=False))
+    models = pd.read_csv(smk.input.models, dtype=str, keep_default_na=False)
     fidelity = pd.read_csv(smk.input.fidelity, dtype={"model_id": str, "tier": str})
     sessions = pd.read_csv(smk.input.sessions, dtype={"model_id": str})
     ref = pd.read_csv(smk.input.reference).set_index("format").loc[fmt].to_dict()
@@ -46,7 +48,7 @@ with log_to(smk) as log:
 
     disp = pd.DataFrame({
         "Rank": [apa(v, "int") if pd.notna(v) else "" for v in board["rank"]],
-        "Model": board["display_name"].fillna(board["model_id"]).str.replace(" (simulated)", ""),
+        "Model": board["display_name"].fillna(board["model_id"]),
         "Tier": board["tier"],
         "n": [apa(v, "int") for v in board["n_sessions"]],
         "Fidelity [95% CI]": [format_ci(r.fidelity, r.fidelity_lo, r.fidelity_hi) if r.analysed
@@ -87,7 +89,7 @@ with log_to(smk) as log:
             "Human pct: percentile of the model's median single session among single humans "
             f"(leave-one-out). Keeps the human order (CSV column keeps_order): {crit_txt} "
             f"(exact one-sided p <= .05 for T = {T})." + na_note)
-    write_table(board, stem(smk.output.board), display=disp, note=note,
+    write_table(board, stem(smk.output.board), display=disp, note=with_names_note(note, models),
                 caption="Study 3: profile-fidelity leaderboard.")
 
     # reference points
@@ -133,7 +135,7 @@ with log_to(smk) as log:
     # respondent level
     rl = respondent_level(fidelity, sessions, loo_v, fmt)
     disp = pd.DataFrame({
-        "Model": rl["display_name"].fillna(rl["model_id"]).str.replace(" (simulated)", ""),
+        "Model": rl["display_name"].fillna(rl["model_id"]),
         "Tier": rl["tier"].fillna(""), "n": [apa(v, "int") for v in rl["n"]],
         "Median [IQR]": [iqr(a, b, c) for a, b, c in zip(rl["median"], rl["q25"], rl["q75"],
                                                         strict=True)],
@@ -142,11 +144,12 @@ with log_to(smk) as log:
     })
     write_table(rl, stem(smk.output.respondent), display=disp,
                 caption="Study 3: single sessions against single humans (respondent level).",
-                note="Fidelity of each single session of a model against the human mean profile, "
+                note=with_names_note(
+                     "Fidelity of each single session of a model against the human mean profile, "
                      "beside each single respondent against the mean of the others "
                      "(leave-one-out, first row). > human median: share of the model's sessions "
                      "above the median single human. Human pct: percentile of the model's median "
-                     "session among the single humans.")
+                     "session among the single humans.", models))
 
     setup()
     null_med = float(an_f["null_mean"].median()) if len(an_f) else None

@@ -700,3 +700,33 @@ def test_pending_marker_changes_exactly_when_sessions_are_left(server, instrumen
                              {"prices": {"m-test": {"input_per_mtok": 1, "output_per_mtok": 1}}},
                              str(instrument.path), 5)
     assert msg.startswith("1 sessions without an answer (rating 1") and "$" in msg
+
+
+@pytest.mark.parametrize("syncs", [1, 2, 4])
+def test_group_commit_writer_writes_every_record_whole_and_drains(tmp_path, syncs):
+    """Records handed over in bursts and one by one, with several fsyncs at once: each
+    ``write`` returns with its line on file, no record waits for a flusher that is gone."""
+    import asyncio
+
+    from valueaudit.collect.store import GroupCommitWriter
+
+    path = tmp_path / "w.jsonl"
+
+    async def go(store):
+        writer = GroupCommitWriter(store, syncs)
+
+        async def one(i):
+            await asyncio.sleep((i % 7) * 0.002)
+            await writer.write({"i": i, "text": "x" * (i * 37 % 500)})
+            assert any(r["i"] == i for r in store.records)
+
+        await asyncio.gather(*(one(i) for i in range(120)))
+        for i in range(120, 130):  # one at a time: each finds the last flusher finished
+            await writer.write({"i": i, "text": ""})
+        await writer.drain()
+
+    with RawStore(path) as store:
+        asyncio.run(go(store))
+    recs = read_records(path)
+    assert sorted(r["i"] for r in recs) == list(range(130))
+    assert path.read_bytes().count(b"\n") == 130

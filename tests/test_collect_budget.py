@@ -129,3 +129,19 @@ def test_concurrent_collectors_share_one_request_budget(instrument, tmp_path):
             window = times[j] - t
             assert j - i + 1 <= cap + rate * (window + slack) + 1e-9, (i, j, window)
     assert (tmp_path / "state" / "budget-openai.json").exists()
+
+
+def test_state_file_is_rewritten_in_place_and_never_empty(tmp_path):
+    """The state is overwritten at offset 0 and padded to its old length: the file never
+    shrinks or passes through an empty state, and stays readable JSON."""
+    clock = Clock()
+    path = tmp_path / "b.json"
+    b = BucketFile(path, {"requests": 600, "tokens": 1e7}, burst_s=1, clock=clock)
+    sizes = []
+    for i in range(30):
+        clock.t += 0.013 * i
+        b.take({"requests": 1, "tokens": 10 ** (i % 6)}, {"tokens": 0.5 * i})
+        sizes.append(path.stat().st_size)
+        assert set(json.loads(path.read_bytes())["buckets"]) == {"requests", "tokens"}
+    assert sizes == sorted(sizes) and sizes[0] > 0
+    b.close()

@@ -55,6 +55,9 @@ def test_default_truth_carries_the_paper_findings():
     models = pd.read_csv(REPO / "resources/demo/models.csv")
     assert models["params_b"].isna().mean() > 0.2
     assert models["display_name"].str.contains("(simulated)", regex=False).all()
+    # the shown name is the display name without the mark, one per model
+    assert (models["short_name"] + " (simulated)").equals(models["display_name"])
+    assert models["short_name"].is_unique
     assert models["model_id"].str.startswith("sim-").all()
 
 

@@ -57,8 +57,7 @@ def _fidelity(n: int = N_MODELS, seed: int = 7) -> pd.DataFrame:
     half = rng.uniform(0.03, 0.3, n)
     lo, hi = ex - half, ex + half
     tier = np.array(TIERS)[np.arange(n) % 3]
-    names = [f"Sim{FAMILIES[i % 15]} {i // 15 + 1} {tier[i].capitalize()} (simulated)"
-             for i in range(n)]
+    names = [f"Sim{FAMILIES[i % 15]} {i // 15 + 1} {tier[i].capitalize()}" for i in range(n)]
     calib = np.exp(-np.abs(ex))
     fidv = np.maximum(ordering, 0) * calib
     params = np.where(np.arange(n) % 4 == 0, np.nan, np.exp(rng.uniform(0, 7, n)))
@@ -125,9 +124,9 @@ def test_ordering_exaggeration_with_75_models_has_few_separate_labels():
     numbers = {t.get_text() for t in labels if t.get_text().isdigit()}
     assert numbers == set(key)
     names = {t.get_text() for t in labels if not t.get_text().isdigit()} | set(key.values())
-    assert names <= set(f["display_name"].str.replace(" (simulated)", ""))
+    assert names <= set(f["display_name"])
     # the model with the largest ln k is among the named extremes
-    top = f.loc[f["exaggeration"].idxmax(), "display_name"].replace(" (simulated)", "")
+    top = f.loc[f["exaggeration"].idxmax(), "display_name"]
     assert top in names
 
 
@@ -177,8 +176,7 @@ def test_ordering_exaggeration_is_deterministic_and_names_small_boards():
     # a small board: every model is named, beside its point or in the numbered key
     named = {t.get_text() for t in _labels(small) if not t.get_text().isdigit()}
     key = _key_entries(small) if small.texts else {}
-    assert named | set(key.values()) == set(
-        _fidelity(n=4)["display_name"].str.replace(" (simulated)", ""))
+    assert named | set(key.values()) == set(_fidelity(n=4)["display_name"])
     assert not named & set(key.values())
 
 

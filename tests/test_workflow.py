@@ -46,6 +46,8 @@ def _add_model(root: Path, new_id: str) -> None:
     row = models.iloc[[0]].copy()
     row["model_id"] = new_id
     row["display_name"] = "Added (simulated)"
+    if "short_name" in models:
+        row["short_name"] = "Added"
     pd.concat([models, row]).to_csv(root / "resources/demo/models.csv", index=False)
     lines = (root / f"resources/demo/raw/{src_id}.jsonl").read_text().splitlines()
     out = []

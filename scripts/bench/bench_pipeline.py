@@ -40,6 +40,8 @@ def add_model(root: Path, new_id: str) -> None:
     models = pd.read_csv(root / "resources/demo/models.csv", dtype=str, keep_default_na=False)
     src = models["model_id"].iloc[0]
     row = models.iloc[[0]].assign(model_id=new_id, display_name="Added model (simulated)")
+    if "short_name" in models:
+        row["short_name"] = "Added model"
     pd.concat([models, row]).to_csv(root / "resources/demo/models.csv", index=False)
     recs = [json.loads(x) for x in (root / f"resources/demo/raw/{src}.jsonl").read_text().splitlines()]
     for r in recs:

@@ -9,11 +9,12 @@ README.md; ``--check`` exits 1 if the block differs from what the file gives.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from valueaudit.readme import update_block
 
 ROOT = Path(__file__).resolve().parents[2]
 START, END = "<!-- coverage:start -->", "<!-- coverage:end -->"
@@ -49,28 +50,15 @@ def render(tab: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def splice(readme: str, block: str) -> str:
-    if START not in readme or END not in readme:
-        raise SystemExit(f"README.md has no {START} ... {END} block")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return head + block + tail
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--csv", type=Path, default=ROOT / "resources/benchmarks/coverage.csv")
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
     a = ap.parse_args()
-    text = a.readme.read_text(encoding="utf-8")
-    new = splice(text, render(pd.read_csv(a.csv)))
+    current = update_block(a.readme, render(pd.read_csv(a.csv)), START, END, check=a.check)
     if a.check:
-        sys.exit(0 if new == text else 1)
-    tmp = a.readme.with_suffix(".tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, a.readme)
-
+        sys.exit(0 if current else 1)
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,7 @@ import yaml
 
 from .contracts import SCHEMA_DIR, DataValidationError
 
-__all__ = ["ConfigError", "validate_config", "load_config", "read_yaml", "model_ids"]
+__all__ = ["ConfigError", "validate_config", "load_config", "read_yaml"]
 
 
 class ConfigError(DataValidationError):
@@ -163,14 +163,3 @@ def read_yaml(path: str | Path):
                                   ) from None
     return doc
 
-
-def model_ids(cfg: dict) -> list[str]:
-    """All model ids: the metadata table's, then the live models' (in config order)."""
-    from .contracts import read_models
-
-    table = read_models(cfg["models"]["table"], cfg["models"]["tiers"])
-    ids = list(table["model_id"])
-    for m in cfg["models"].get("live", []):
-        if m["id"] not in ids:
-            ids.append(m["id"])
-    return ids

@@ -159,6 +159,18 @@ class _NA(dict):
         return "NA"
 
 
+def theme_label(m: dict[str, str], key: str) -> str:
+    """The theme label of a Study 1 prevalence macro ``studyOnePrev<Theme>``.
+
+    Its ``...Label`` macro (the instrument's label); without one, the macro's
+    theme part with a space before each inner capital ("AdaptiveCapacity" ->
+    "Adaptive Capacity").
+    """
+    if key + "Label" in m:
+        return str(m[key + "Label"])
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.removeprefix("studyOnePrev"))
+
+
 def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) -> str:
     """The headline findings as Markdown, every number taken from the macros ``m``.
 
@@ -259,9 +271,9 @@ def summary_markdown(m: dict[str, str], simulated: bool, alpha: float = 0.05) ->
         f"{g['studyOneKappaCi']}, Krippendorff's alpha = {g['studyOneAlpha']} {g['studyOneAlphaCi']}. "
         f"95% of codes appear after {g['studyOneSaturationN']} answers on average."
     )
-    prev = sorted(k for k in m if k.startswith("studyOnePrev") and not k.endswith("Ci"))
+    prev = sorted(k for k in m if k.startswith("studyOnePrev") and not k.endswith(("Ci", "Label")))
     if prev:
-        parts = [f"{k.removeprefix('studyOnePrev')} {g[k]} {g.get(k + 'Ci', '')}".strip() for k in prev]
+        parts = [f"{theme_label(g, k)} {g[k]} {g.get(k + 'Ci', '')}".strip() for k in prev]
         lines.append("2. Theme prevalence (share of answers): " + "; ".join(parts) + ".")
     lines += ["", "Every number above is read from `results/paper/macros.tex`, which the studies "
               "write from their result tables; see `results/provenance/lineage.json` for where each "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .contracts import atomic_path, write_csv
 from .parse import STATUSES
-from .tables import format_frame, to_latex, to_markdown
+from .tables import format_frame, to_html, to_latex, to_markdown
 
 __all__ = ["AUDIT_COLUMNS", "parse_audit", "write_parse_audit"]
 
@@ -73,7 +73,8 @@ def parse_audit(status: pd.DataFrame) -> pd.DataFrame:
 
 def write_parse_audit(table: pd.DataFrame, stem: str | Path, caption: str = "",
                       note: str = "") -> list[Path]:
-    """``stem``.csv and ``stem``.md with excerpts; ``stem``.tex with the counts only."""
+    """``stem``.csv, ``stem``.md and ``stem``.html with excerpts; ``stem``.tex with the
+    counts only."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     kinds = {"sessions": "int", "share": "pct"}
@@ -81,8 +82,9 @@ def write_parse_audit(table: pd.DataFrame, stem: str | Path, caption: str = "",
     counts = shown.drop(columns=["excerpt"])
     write_csv(table, stem.with_suffix(".csv"))
     bodies = {".tex": to_latex(counts, caption, "tab:parse-audit", note),
-              ".md": to_markdown(shown, caption, note)}
+              ".md": to_markdown(shown, caption, note),
+              ".html": to_html(shown, caption, note)}
     for suffix, body in bodies.items():
         with atomic_path(stem.with_suffix(suffix)) as tmp:
             tmp.write_text(body, encoding="utf-8")
-    return [stem.with_suffix(s) for s in (".csv", ".tex", ".md")]
+    return [stem.with_suffix(s) for s in (".csv", ".tex", ".md", ".html")]

@@ -8,10 +8,9 @@ profile (a model, the humans) is the mean over its sessions or respondents.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["theme_scores", "score_matrix", "group_profiles", "VALID"]
+__all__ = ["theme_scores", "VALID"]
 
 #: statuses whose values are used
 VALID = ("ok", "repaired")
@@ -58,21 +57,3 @@ def theme_scores(long: pd.DataFrame, instrument, unit_cols: list[str], fmt: str)
     g = g.sort_values([*unit_cols, "_o"], kind="mergesort").drop(columns="_o")
     return g[[*unit_cols, "format", "theme", "score"]].reset_index(drop=True)
 
-
-def score_matrix(scores: pd.DataFrame, instrument, unit_cols: list[str]) -> pd.DataFrame:
-    """Wide units x themes matrix (themes in instrument order)."""
-    w = scores.pivot_table(index=unit_cols, columns="theme", values="score", aggfunc="first", sort=True)
-    return w.reindex(columns=instrument.theme_ids)
-
-
-def group_profiles(scores: pd.DataFrame, instrument, group_col: str, unit_col: str) -> pd.DataFrame:
-    """Mean profile per group (rows) x themes (columns), with ``n`` units per group."""
-    w = scores.groupby([group_col, "theme"], sort=True)["score"].mean().unstack("theme")
-    w = w.reindex(columns=instrument.theme_ids)
-    n = scores.groupby(group_col)[unit_col].nunique()
-    w.insert(0, "n", n.reindex(w.index).astype(int))
-    return w
-
-
-def as_array(matrix: pd.DataFrame) -> np.ndarray:
-    return matrix.to_numpy(dtype=float)

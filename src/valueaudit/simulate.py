@@ -190,6 +190,7 @@ def _models_table(rng, p: SimParams) -> pd.DataFrame:
             {
                 "model_id": mid,
                 "display_name": f"Sim{fam.capitalize()} {gen} {tier.capitalize()} (simulated)",
+                "short_name": f"Sim{fam.capitalize()} {gen} {tier.capitalize()}",
                 "family": f"sim-{fam}",
                 "provider": _PROVIDERS[j % len(_PROVIDERS)],
                 "params_b": round(params, 1) if disclosed else None,

@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .contracts import read_coding, write_csv
+from .contracts import model_names, read_coding, write_csv
 from .parse import response_text, strip_reasoning
 from .stats import (
     bootstrap_weights,
@@ -757,7 +757,9 @@ def plot_prevalence_heatmap(
     """Heatmap of theme prevalence: one row per model, one column per theme.
 
     ``by_model`` is :func:`prevalence` with ``by="model_id"``; ``models`` (optional,
-    ``model_id, display_name``) orders and names the rows (else the model ids). Every
+    ``model_id`` and ``short_name`` or ``display_name``, named as
+    :func:`valueaudit.contracts.model_names` gives) orders and names the rows (else the
+    model ids). Every
     model is named at the figure's tick size: the figure grows by 0.125 in (for a few
     models up to 0.22 in) per row, and a list longer than 40 models is split into
     side-by-side blocks (as many as fit in two columns). Sequential colour-blind-safe
@@ -772,7 +774,7 @@ def plot_prevalence_heatmap(
     if models is not None:
         order = [m for m in models["model_id"] if m in set(present)]
         order += [m for m in present if m not in set(order)]
-        names = models.set_index("model_id")["display_name"].to_dict()
+        names = model_names(models)
     else:
         order, names = present, {}
     mat = (by_model.pivot(index="model_id", columns="theme", values="prevalence")
@@ -937,7 +939,7 @@ def table_prevalence_by_model(
     if models is not None:
         ids = [m for m in models["model_id"] if m in set(ids)] + [
             m for m in ids if m not in set(models["model_id"])]
-        names = models.set_index("model_id")["display_name"].to_dict()
+        names = model_names(models)
     else:
         names = {}
     full = by_model.copy()
@@ -994,12 +996,14 @@ def study1_macros(
     saturation: pd.DataFrame,
     sources: pd.DataFrame,
     coding: pd.DataFrame,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Formatted key numbers for ``macros.tex`` (names become ``\\studyOne...``).
 
     ``prevalence``: overall :func:`prevalence`; ``reliability``: :func:`reliability`;
     ``saturation``: the one-row summary of :func:`saturation`. Coefficients that are
-    not computable (one coder) are ``NA``.
+    not computable (one coder) are ``NA``. ``labels`` (theme id -> label, from the
+    instrument) adds a ``study1_prev_<theme>_label`` macro beside each prevalence.
     """
     from .tables import apa
 
@@ -1023,6 +1027,8 @@ def study1_macros(
                             prevalence["ci_low"], prevalence["ci_high"], strict=True):
         out[f"study1_prev_{t}"] = apa(p, "r")
         out[f"study1_prev_{t}_ci"] = f"[{apa(lo, 'r')}, {apa(hi, 'r')}]"
+        if labels is not None:
+            out[f"study1_prev_{t}_label"] = str(labels.get(t, t))
     return out
 
 

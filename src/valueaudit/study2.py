@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,9 @@ import pandas as pd
 
 from . import stats as vstats
 from ._lazy import lazy_import
+from .contracts import model_names
 from .profiles import VALID, theme_scores
+from .stats import friedman_test
 
 sps = lazy_import("scipy.stats")
 
@@ -332,36 +333,6 @@ def model_profiles(
     return prof, excluded
 
 
-def _long(profiles: pd.DataFrame) -> pd.DataFrame:
-    wide = profiles.rename_axis(index="model_id", columns=None).reset_index()
-    d = wide.melt(id_vars="model_id", var_name="theme", value_name="score")
-    return d.astype({"model_id": str, "theme": str, "score": float})
-
-
-def friedman_test(profiles: pd.DataFrame) -> dict[str, Any]:
-    """Friedman test of theme differences with models as blocks (pingouin.friedman).
-
-    Q = 12 / (n k (k+1)) sum_j R_j^2 - 3 n (k+1), tie-corrected, chi-square on k-1 df
-    (Friedman, 1937), with effect size Kendall's W = Q / (n (k - 1)).
-
-    Returns
-    -------
-    dict ``Q, df, p, W, n, k`` (NaN with fewer than 2 models or themes).
-    """
-    n, k = profiles.shape
-    out: dict[str, Any] = {"Q": math.nan, "df": max(k - 1, 0), "p": math.nan, "W": math.nan,
-                           "n": int(n), "k": int(k)}
-    if n < 2 or k < 2 or np.all(profiles.to_numpy() == profiles.to_numpy()[:, :1]):
-        return out
-    import pingouin as pg
-
-    res = pg.friedman(_long(profiles), dv="score", within="theme", subject="model_id")
-    row = res.iloc[0]
-    out.update(Q=float(row["Q"]), df=int(row["ddof1"]),
-               p=float(row.get("p_unc", row.get("p-unc"))), W=float(row["W"]))
-    return out
-
-
 def convergence(profiles: pd.DataFrame) -> dict[str, Any]:
     """Agreement of the models' theme profiles (models x themes).
 
@@ -371,7 +342,7 @@ def convergence(profiles: pd.DataFrame) -> dict[str, Any]:
       (:func:`valueaudit.stats.spearman_mean_pairwise`);
     * Krippendorff's alpha, interval metric, with models as coders and themes as units
       (:func:`valueaudit.stats.krippendorff_alpha`; Krippendorff, 2011);
-    * the Friedman test (:func:`friedman_test`).
+    * the Friedman test (:func:`valueaudit.stats.friedman_test`).
 
     Returns
     -------
@@ -391,7 +362,7 @@ def convergence(profiles: pd.DataFrame) -> dict[str, Any]:
             alpha = float(vstats.krippendorff_alpha(x, level="interval"))
         except ValueError:
             alpha = math.nan
-    fr = friedman_test(profiles)
+    fr = vstats.friedman_test(profiles)
     reason = w.get("reason")
     if m < 2:
         reason = f"needs at least 2 models with enough valid sessions, got {m}"
@@ -407,12 +378,10 @@ def convergence(profiles: pd.DataFrame) -> dict[str, Any]:
 def pairwise_theme_tests(profiles: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Wilcoxon signed-rank test for every pair of themes across models, Holm-corrected.
 
-    For themes a, b the paired differences d_i = a_i - b_i over models are tested
-    with ``pingouin.wilcoxon`` (scipy's exact distribution for small samples without
-    ties, else the normal approximation; zero differences dropped, Wilcoxon, 1945);
-    effect sizes are the matched-pairs rank-biserial correlation
-    r = (sum R+ - sum R-) / sum R (Kerby, 2014) and the common-language effect size;
-    p values are Holm (1979) adjusted over all T (T-1) / 2 pairs (``pingouin.multicomp``).
+    :func:`valueaudit.stats.pairwise_wilcoxon` with models as blocks: for themes a, b
+    the paired differences over models are tested (Wilcoxon, 1945), with the
+    matched-pairs rank-biserial correlation (Kerby, 2014) and the common-language
+    effect size; p values Holm (1979) adjusted over all T (T-1) / 2 pairs.
 
     Returns
     -------
@@ -420,38 +389,8 @@ def pairwise_theme_tests(profiles: pd.DataFrame, alpha: float = 0.05) -> pd.Data
     p_holm, reject, rbc, cles``; pairs in instrument order (a before b). A pair whose
     differences are all zero has NaN test results.
     """
-    import pingouin as pg
-
-    rows = []
-    themes = list(profiles.columns)
-    for a, b in combinations(themes, 2):
-        xa = profiles[a].to_numpy(dtype=float)
-        xb = profiles[b].to_numpy(dtype=float)
-        d = xa - xb
-        row = {"theme_a": a, "theme_b": b, "mean_a": float(xa.mean()) if len(xa) else math.nan,
-               "mean_b": float(xb.mean()) if len(xb) else math.nan,
-               "mean_diff": float(d.mean()) if len(d) else math.nan,
-               "median_diff": float(np.median(d)) if len(d) else math.nan, "n": int(len(d)),
-               "W": math.nan, "p": math.nan, "rbc": math.nan, "cles": math.nan}
-        if len(d) >= 2 and np.any(d != 0):
-            res = pg.wilcoxon(xa, xb).iloc[0]
-            row.update(W=float(res["W_val"] if "W_val" in res else res["W-val"]),
-                       p=float(res["p_val"] if "p_val" in res else res["p-val"]),
-                       rbc=float(res["RBC"]), cles=float(res["CLES"]))
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=["theme_a", "theme_b", "mean_a", "mean_b", "mean_diff",
-                                      "median_diff", "n", "W", "p", "rbc", "cles"])
-    p = out["p"].to_numpy(dtype=float)
-    holm = np.full(len(p), np.nan)
-    reject = np.zeros(len(p), dtype=bool)
-    ok = np.isfinite(p)
-    if ok.any():
-        rej, padj = pg.multicomp(p[ok], alpha=alpha, method="holm")
-        holm[ok] = padj
-        reject[ok] = rej
-    out.insert(out.columns.get_loc("p") + 1, "p_holm", holm)
-    out.insert(out.columns.get_loc("p_holm") + 1, "reject", reject)
-    return out
+    out = vstats.pairwise_wilcoxon(profiles, alpha=alpha)
+    return out.rename(columns={"a": "theme_a", "b": "theme_b"})
 
 
 def consensus_ordering(
@@ -641,7 +580,7 @@ def _names(models: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, str]]
     if models is None or not len(models):
         return {}, {}
     m = models.astype({"model_id": str})
-    return (dict(zip(m["model_id"], m["display_name"].astype(str), strict=True)),
+    return (model_names(m),
             dict(zip(m["model_id"], m["tier"].astype(str), strict=True)))
 
 

@@ -56,6 +56,7 @@ from scipy import stats as sps
 
 from . import fidelity as fid
 from . import stats as vstats
+from .contracts import model_names
 from .tables import apa
 
 __all__ = [
@@ -241,9 +242,9 @@ def human_theme_tests(X: pd.DataFrame, alpha: float = 0.05) -> tuple[dict[str, A
     Wilcoxon signed-rank test (``pingouin.wilcoxon``; Wilcoxon, 1945), effect sizes
     the matched-pairs rank-biserial correlation (Kerby, 2014) and the common-language
     effect size, p values Holm-adjusted over all T (T - 1) / 2 pairs (Holm, 1979).
-    Implemented by :func:`valueaudit.study2.friedman_test` and
-    :func:`valueaudit.study2.pairwise_theme_tests`, which take any blocks x themes
-    frame.
+    Implemented by :func:`valueaudit.stats.friedman_test` and
+    :func:`valueaudit.study2.pairwise_theme_tests` (:func:`valueaudit.stats.pairwise_wilcoxon`),
+    which take any blocks x themes frame.
 
     Returns
     -------
@@ -252,11 +253,11 @@ def human_theme_tests(X: pd.DataFrame, alpha: float = 0.05) -> tuple[dict[str, A
         ``theme_a, theme_b, mean_a, mean_b, mean_diff, median_diff, n, W, p, p_holm,
         reject, rbc, cles``.
     """
-    from .study2 import friedman_test, pairwise_theme_tests
+    from .study2 import pairwise_theme_tests
 
     frame = X.astype(float).copy()
     frame.index = pd.Index([str(i) for i in frame.index], name="unit")
-    return friedman_test(frame), pairwise_theme_tests(frame, alpha=alpha)
+    return vstats.friedman_test(frame), pairwise_theme_tests(frame, alpha=alpha)
 
 
 def sample_flow_table(flow: pd.DataFrame) -> pd.DataFrame:
@@ -264,12 +265,21 @@ def sample_flow_table(flow: pd.DataFrame) -> pd.DataFrame:
 
     ``flow`` is ``human_flow.csv`` (``step, rule, excluded, remaining``) written by the
     survey import, rules in the order applied (a respondent is charged to the first
-    rule that removes them). Returns ``step, criterion, n_excluded, n_remaining``.
+    rule that removes them). Returns ``step, criterion, n_excluded, n_remaining``: a
+    step names its rule in words (:data:`valueaudit.survey.EXCLUSION_LABELS`), the
+    criterion is the survey import's description of it.
     """
+    from .survey import EXCLUSION_LABELS
+
+    def step(s: str) -> str:
+        if s.startswith("excluded: "):
+            name = s.removeprefix("excluded: ")
+            return f"Excluded: {EXCLUSION_LABELS.get(name, name)}"
+        return {"collected": "Collected", "analysed": "Analysed"}.get(s, s)
+
     f = flow.copy()
     out = pd.DataFrame({
-        "step": [str(s).replace("excluded: ", "Excluded: ").replace("collected", "Collected")
-                 .replace("analysed", "Analysed") for s in f["step"]],
+        "step": [step(str(s)) for s in f["step"]],
         "criterion": ["" if pd.isna(r) else str(r) for r in f["rule"]],
         "n_excluded": pd.to_numeric(f["excluded"]).astype(int).to_numpy(),
         "n_remaining": pd.to_numeric(f["remaining"]).astype(int).to_numpy(),
@@ -530,8 +540,9 @@ def assemble_fidelity(
     Returns
     -------
     DataFrame
-        ``per_model`` plus ``display_name, family, provider, params_b, release_date,
-        tier, open_weights, analysed, keeps_order, human_percentile`` (percentile of
+        ``per_model`` plus ``display_name`` (the name tables and figures show,
+        :func:`valueaudit.contracts.model_names`), ``family, provider, params_b,
+        release_date, tier, open_weights, analysed, keeps_order, human_percentile`` (percentile of
         the model's median single-session fidelity among the single humans,
         :func:`valueaudit.fidelity.human_percentile`), sorted by format and model id.
     """
@@ -540,6 +551,7 @@ def assemble_fidelity(
                  "tier", "open_weights"]
     meta = models[[c for c in meta_cols if c in models.columns]].copy()
     meta["model_id"] = meta["model_id"].astype(str)
+    meta["display_name"] = meta["model_id"].map(model_names(models))
     meta["tier"] = meta["tier"].astype(str)
     d = per_model.copy()
     d["model_id"] = d["model_id"].astype(str)
@@ -926,7 +938,6 @@ def focal_theme_analysis(
     chance share 1/T with an exact two-sided binomial test
     (``scipy.stats.binomtest``) and given a Wilson 95% CI.
     """
-    import pingouin as pg
 
     labels = dict(labels or {})
     themes = list(human_X.columns)
@@ -945,20 +956,11 @@ def focal_theme_analysis(
         d = a - b
         row = {"theme": t, "label": labels.get(t, t), "mean_focal": float(a.mean()),
                "mean_other": float(b.mean()), "mean_diff": float(d.mean()),
-               "median_diff": float(np.median(d)), "n": int(len(d)), "W": math.nan,
-               "p": math.nan, "rbc": math.nan, "cles": math.nan}
-        if len(d) >= 2 and np.any(d != 0):
-            r = pg.wilcoxon(a, b).iloc[0]
-            row.update(W=float(r["W_val"] if "W_val" in r else r["W-val"]),
-                       p=float(r["p_val"] if "p_val" in r else r["p-val"]),
-                       rbc=float(r["RBC"]), cles=float(r["CLES"]))
+               "median_diff": float(np.median(d)), "n": int(len(d))}
+        row.update(vstats.wilcoxon_signed_rank(a, b))
         tests.append(row)
     tests = pd.DataFrame(tests)
-    holm = np.full(len(tests), np.nan)
-    ok = np.isfinite(tests["p"].to_numpy(dtype=float)) if len(tests) else np.array([], bool)
-    if ok.any():
-        _, padj = pg.multicomp(tests["p"].to_numpy(dtype=float)[ok], alpha=alpha, method="holm")
-        holm[ok] = padj
+    holm = vstats.holm(tests["p"].to_numpy(dtype=float), alpha=alpha)[0] if len(tests) else []
     tests.insert(tests.columns.get_loc("p") + 1, "p_holm", holm)
 
     def group_row(name: str, X: np.ndarray, test: bool) -> dict[str, Any]:
@@ -1056,10 +1058,6 @@ def robustness(fidelity: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, pd.DataF
 # ----------------------------------------------------------------------------------
 # figures
 # ----------------------------------------------------------------------------------
-def _short(name: str) -> str:
-    return str(name).replace(" (simulated)", "")
-
-
 def plot_profiles(human: pd.DataFrame, consensus: pd.DataFrame, model_profiles: pd.DataFrame,
                   scale: tuple[float, float] | None = None, ylabel: str = "Theme score"):
     """Human and consensus-LLM profiles with 95% CIs; thin grey lines: single models.
@@ -1133,7 +1131,7 @@ def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str,
         ax.plot(b.loc[sel, "fidelity"], y[sel], ls="", marker=s["marker"], color=s["color"],
                 ms=2.8, mec="black", mew=0.2, zorder=3)
     ax.set_yticks(y)
-    ax.set_yticklabels([_short(v) for v in b["display_name"].fillna(b["model_id"])],
+    ax.set_yticklabels([str(v) for v in b["display_name"].fillna(b["model_id"])],
                        fontsize=MIN_FONT_PT)
     ax.tick_params(axis="y", length=2, pad=1.5)
     ax.set_ylim(-0.8, n - 0.2)
@@ -1308,8 +1306,8 @@ def plot_ordering_exaggeration(board: pd.DataFrame, tiers: Sequence[str], rho_cr
     # labels after the final layout: on the model's own row, right of its CI (left for
     # ln k < 0, or where it fits); a name where it fits, else a number explained in a key
     cand = [i for i in _label_candidates(b, int(np.sum(shown))) if shown[i]]
-    names = [_short(b["display_name"].iloc[i] if isinstance(b["display_name"].iloc[i], str)
-                    else b["model_id"].iloc[i]) for i in cand]
+    names = [str(b["display_name"].iloc[i] if isinstance(b["display_name"].iloc[i], str)
+                 else b["model_id"].iloc[i]) for i in cand]
     renderer = _draw(fig)
     r_px = 2.0 * fig.dpi / 72.0
     pts = ax.transData.transform(np.c_[np.where(shown, ex, 0.0), np.where(shown, y, 0.0)])

@@ -38,7 +38,8 @@ from .contracts import (
     validate_frame,
 )
 
-__all__ = ["read_export", "apply_exclusions", "pseudonymise", "import_survey", "EXCLUSION_RULES"]
+__all__ = ["read_export", "apply_exclusions", "pseudonymise", "import_survey", "EXCLUSION_RULES",
+           "EXCLUSION_LABELS", "describe_exclusion"]
 
 
 def pseudonymise(ids, salt: str) -> list[str]:
@@ -360,12 +361,50 @@ EXCLUSION_RULES = {
 }
 
 
+EXCLUSION_LABELS = {
+    "attention_check": "attention check",
+    "too_fast": "too fast",
+    "straightlining": "straight-lining",
+    "duplicate": "repeat participation",
+    "incomplete": "incomplete answers",
+}
+
+
+def _num_text(v) -> str:
+    x = float(v)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def describe_exclusion(rule: dict) -> str:
+    """One exclusion rule from config, in words for a table (no config syntax)."""
+    name = rule.get("rule")
+    if name == "attention_check":
+        return (f"Failed an attention check (answer to {rule['column']} other than "
+                f"{_num_text(rule['expected'])})")
+    if name == "too_fast":
+        return f"Completed the survey in under {_num_text(rule['min_seconds'])} seconds"
+    if name == "straightlining":
+        sd = float(rule.get("max_sd", 0.0))
+        if sd == 0:
+            return "Gave the same answer to every rating item"
+        return f"Rating answers varied too little (SD at most {_num_text(sd)})"
+    if name == "duplicate":
+        keep = (f"the earliest by {rule['order_by']} kept" if rule.get("order_by")
+                else "the first in the file kept")
+        return f"Took part more than once (same {rule['column']}; {keep})"
+    if name == "incomplete":
+        return "Left a rating or ranking question unanswered"
+    return str(name)
+
+
 def apply_exclusions(wide: pd.DataFrame, rules: list[dict]) -> tuple[np.ndarray, list, pd.DataFrame]:
     """Apply ``rules`` in order. Return (included mask, reasons, flow table).
 
     Each rule is evaluated on everyone, but a respondent is charged to the
     first rule (in config order) that removes them, so the flow counts add
-    up: collected - sum(excluded) = analysed.
+    up: collected - sum(excluded) = analysed. The flow's ``step`` names the
+    rule (``excluded: <rule>``), its ``rule`` column describes it in words
+    (:func:`describe_exclusion`).
     """
     n = len(wide)
     included = np.ones(n, dtype=bool)
@@ -379,7 +418,7 @@ def apply_exclusions(wide: pd.DataFrame, rules: list[dict]) -> tuple[np.ndarray,
         for i in np.flatnonzero(hit):
             reason[i] = name
         included &= ~hit
-        desc = ", ".join(f"{k}={v}" for k, v in rule.items() if k != "rule")
+        desc = describe_exclusion(rule)
         flow.append({"step": f"excluded: {name}", "rule": desc, "excluded": int(hit.sum()),
                      "remaining": int(included.sum())})
     flow.append({"step": "analysed", "rule": "", "excluded": int(n - included.sum()),

@@ -1,10 +1,12 @@
-"""Paper-ready tables: CSV (full precision), LaTeX (booktabs) and Markdown.
+"""Paper-ready tables: CSV (full precision), LaTeX (booktabs), Markdown and HTML.
 
 Numbers follow APA style in LaTeX and Markdown: two decimals; no leading
 zero for statistics that cannot exceed 1 in absolute value (correlations,
 reliabilities, proportions, fidelity, p values); ``p < .001``. The CSV keeps
-full precision so that other tools can read it; all three are written
-atomically.
+full precision so that other tools can read it; all four are written
+atomically. The HTML page is self-contained (inline style, no script, no
+external resource; a Content-Security-Policy forbids loading any) and is the
+form the Snakemake report shows.
 
 The LaTeX renderer lays every table out from the frame itself: text columns
 are left-aligned, numeric columns right-aligned; a table wider than the text
@@ -20,6 +22,7 @@ loaded by :func:`preamble_path` (``\\input`` it after ``\\documentclass``).
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import re
@@ -34,7 +37,8 @@ import pandas as pd
 
 from .contracts import atomic_path, write_csv
 
-__all__ = ["apa", "format_frame", "to_latex", "to_markdown", "write_table", "write_macros",
+__all__ = ["apa", "format_frame", "to_latex", "to_markdown", "to_html", "write_table",
+           "write_macros",
            "macro_name", "latex_text", "preamble_path", "write_preamble", "LatexTextError",
            "PREAMBLE_PACKAGES", "TEXT_WIDTH_PT", "TEXT_HEIGHT_PT"]
 
@@ -654,6 +658,64 @@ def to_markdown(text: pd.DataFrame, caption: str = "", note: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+_HTML_STYLE = """\
+body{margin:0;padding:16px;background:#fff;color:#111;\
+font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+.wrap{overflow-x:auto}
+table{border-collapse:collapse;margin:0 0 8px}
+caption{caption-side:top;text-align:left;font-weight:600;font-size:15px;padding:0 0 8px}
+th,td{padding:3px 10px;vertical-align:top;text-align:left}
+th{font-weight:600;border-bottom:1px solid #111}
+thead tr:first-child th{border-top:2px solid #111}
+tbody tr:last-child td{border-bottom:2px solid #111}
+tbody tr:nth-child(even){background:#f4f5f7}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.nw{white-space:nowrap}
+p.note{max-width:60em;margin:8px 0 0;font-size:13px}
+"""
+
+
+_HTML_NOWRAP = 24  # a text column whose cells are all this short is not wrapped
+
+
+def to_html(text: pd.DataFrame, caption: str = "", note: str = "") -> str:
+    """A self-contained HTML page with the table of an all-text frame: the caption as
+    ``<caption>`` and page title, column headers, one row per frame row (text columns
+    left-aligned, numeric columns right-aligned; short text columns kept on one line) and
+    the note. Inline style only, no script and no external resource."""
+    def esc(v) -> str:
+        s = "" if _missing(v) else str(v)
+        return "<br>".join(html.escape(part) for part in re.split(r"\s*[\r\n]+\s*", s))
+
+    cols = _columns(text)
+    cls = [' class="num"' if c.numeric else ' class="nw"'
+           if max(map(len, c.cells), default=0) <= _HTML_NOWRAP else "" for c in cols]
+    title = html.escape(caption) if caption else "Table"
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta http-equiv="Content-Security-Policy" '
+           "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{title}</title>", f"<style>\n{_HTML_STYLE}</style>", "</head>", "<body>",
+           '<div class="wrap">', "<table>"]
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead>")
+    out.append("<tr>" + "".join(f'<th scope="col"{k}>{esc(c)}</th>'
+                                for c, k in zip(text.columns, cls, strict=True)) + "</tr>")
+    out.append("</thead>")
+    out.append("<tbody>")
+    for row in text.itertuples(index=False, name=None):
+        cells = "".join(f"<td{k}>{esc(v)}</td>" for v, k in zip(row, cls, strict=True))
+        out.append(f"<tr>{cells}</tr>")
+    out.append("</tbody>")
+    out.append("</table>")
+    out.append("</div>")
+    if note:
+        out.append(f'<p class="note"><em>Note.</em> {esc(note)}</p>')
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
 def write_table(
     df: pd.DataFrame,
     stem: str | Path,
@@ -664,12 +726,13 @@ def write_table(
     display: pd.DataFrame | None = None,
     non_latin: str = "replace",
 ) -> list[Path]:
-    """Write ``stem``.csv (full precision), ``stem``.tex and ``stem``.md.
+    """Write ``stem``.csv (full precision), ``stem``.tex, ``stem``.md and ``stem``.html.
 
     ``display`` is an optional pre-formatted frame (e.g. with ``M [CI]``
-    cells) used for the LaTeX and Markdown versions instead of ``df``.
+    cells) used for the LaTeX, Markdown and HTML versions instead of ``df``.
     ``non_latin``: characters pdflatex cannot typeset are replaced (``"replace"``,
-    logged) or refused (``"raise"``); the CSV and Markdown keep them.
+    logged) or refused (``"raise"``); the CSV, Markdown and HTML keep them.
+    Returns the paths of the CSV, TeX and Markdown files, then the HTML page.
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -677,11 +740,12 @@ def write_table(
     lab = label if label is not None else "tab:" + re.sub(r"[^A-Za-z0-9]+", "-", stem.name)
     tex = to_latex(text, caption, lab, note, non_latin=non_latin)
     md = to_markdown(text, caption, note)
+    page = to_html(text, caption, note)
     write_csv(df, stem.with_suffix(".csv"))
-    for suffix, body in ((".tex", tex), (".md", md)):
+    for suffix, body in ((".tex", tex), (".md", md), (".html", page)):
         with atomic_path(stem.with_suffix(suffix)) as tmp:
             tmp.write_text(body, encoding="utf-8")
-    return [stem.with_suffix(s) for s in (".csv", ".tex", ".md")]
+    return [stem.with_suffix(s) for s in (".csv", ".tex", ".md", ".html")]
 
 
 def macro_name(name: str) -> str:

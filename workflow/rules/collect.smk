@@ -114,7 +114,13 @@ rule collect_usage:
         manifests=expand(f"{COLLECT}/manifest/{{model}}.json", model=list(LIVE)),
         raw=lambda wc: [collected_raw(m) for m in LIVE],
     output:
-        table=multiext(f"{COLLECT}/tables/usage", ".csv", ".tex", ".md"),
+        table=table_outputs(f"{COLLECT}/tables/usage"),
+        table_html=report_table(
+            f"{COLLECT}/tables/usage",
+            "../report/collect/usage.rst",
+            "Live collection",
+            "Requests, tokens and cost per live model",
+        ),
         lineage=lineage("collect_usage"),
     log:
         f"{RES}/logs/collect/usage.log",

@@ -130,3 +130,35 @@ def paper_name(path):
     from valueaudit.paper import bundle_name
 
     return bundle_name(path, f"{RES}/paper")
+
+
+# The report (snakemake --report): one titled entry per table (its HTML page) and per
+# figure (its PNG), category = the study, subcategory = "Tables" or "Figures", the
+# caption from workflow/report/. The CSV, LaTeX, Markdown and PDF files are outputs
+# beside them, not report entries.
+def table_outputs(stem):
+    """The CSV, LaTeX and Markdown files of one table (written with its HTML page)."""
+    return multiext(stem, ".csv", ".tex", ".md")
+
+
+def report_table(stem, caption, category, title):
+    """The HTML page of one table as a report entry titled ``title``."""
+    return report(
+        f"{stem}.html",
+        caption=caption,
+        category=category,
+        subcategory="Tables",
+        labels={"Title": title},
+    )
+
+
+def report_figure(stem, caption, category, title):
+    """One figure: the PDF, and the PNG as a report entry titled ``title``."""
+    png = report(
+        f"{stem}.png",
+        caption=caption,
+        category=category,
+        subcategory="Figures",
+        labels={"Title": title},
+    )
+    return [f"{stem}.pdf", png]

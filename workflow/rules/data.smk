@@ -126,15 +126,19 @@ rule data_summary:
         status=f"{RES}/data/parse_status.csv",
         flow=f"{RES}/data/human_flow.csv",
     output:
-        summary=report(
-            multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
-            caption="../report/data/data_summary.rst",
-            category="Data",
+        summary=table_outputs(f"{RES}/tables/data_summary"),
+        summary_html=report_table(
+            f"{RES}/tables/data_summary",
+            "../report/data/data_summary.rst",
+            "Data",
+            "Parse status of the LLM sessions",
         ),
-        flow=report(
-            multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
-            caption="../report/data/human_flow.rst",
-            category="Data",
+        flow=table_outputs(f"{RES}/tables/human_flow"),
+        flow_html=report_table(
+            f"{RES}/tables/human_flow",
+            "../report/data/human_flow.rst",
+            "Data",
+            "Human sample flow",
         ),
         lineage=lineage("data_summary"),
     log:

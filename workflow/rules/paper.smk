@@ -26,6 +26,8 @@ rule paper_bundle:
             f"{RES}/paper/summary.md",
             caption="../report/paper/summary.rst",
             category="Paper bundle",
+            subcategory="Summary",
+            labels={"Title": "Headline findings and verdicts"},
         ),
         lineage=lineage("paper_bundle"),
     log:

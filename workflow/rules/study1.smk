@@ -94,11 +94,12 @@ rule study1_codebook:
         themes=f"{RES}/data/themes.csv",
         coding=f"{S1}/coding.csv",
     output:
-        table=report(
-            multiext(f"{S1}/tables/codebook", ".csv", ".tex", ".md"),
-            caption="../report/study1/codebook.rst",
-            category=S1_CAT,
-            subcategory="Tables",
+        table=table_outputs(f"{S1}/tables/codebook"),
+        table_html=report_table(
+            f"{S1}/tables/codebook",
+            "../report/study1/codebook.rst",
+            S1_CAT,
+            "Codebook",
         ),
         lineage=lineage("study1_codebook"),
     log:
@@ -124,23 +125,25 @@ rule study1_prevalence:
         prevalence=f"{S1}/prevalence.csv",
         by_coder=f"{S1}/prevalence_by_coder.csv",
         reliability=f"{S1}/reliability.csv",
-        table=report(
-            multiext(f"{S1}/tables/prevalence_reliability", ".csv", ".tex", ".md"),
-            caption="../report/study1/prevalence_reliability.rst",
-            category=S1_CAT,
-            subcategory="Tables",
+        table=table_outputs(f"{S1}/tables/prevalence_reliability"),
+        table_html=report_table(
+            f"{S1}/tables/prevalence_reliability",
+            "../report/study1/prevalence_reliability.rst",
+            S1_CAT,
+            "Theme prevalence and inter-coder reliability",
         ),
-        by_model=report(
-            multiext(f"{S1}/tables/prevalence_by_model", ".csv", ".tex", ".md"),
-            caption="../report/study1/prevalence_by_model.rst",
-            category=S1_CAT,
-            subcategory="Tables",
+        by_model=table_outputs(f"{S1}/tables/prevalence_by_model"),
+        by_model_html=report_table(
+            f"{S1}/tables/prevalence_by_model",
+            "../report/study1/prevalence_by_model.rst",
+            S1_CAT,
+            "Theme prevalence by model",
         ),
-        heatmap=report(
-            multiext(f"{S1}/figures/prevalence_heatmap", ".pdf", ".png"),
-            caption="../report/study1/prevalence_heatmap.rst",
-            category=S1_CAT,
-            subcategory="Figures",
+        heatmap=report_figure(
+            f"{S1}/figures/prevalence_heatmap",
+            "../report/study1/prevalence_heatmap.rst",
+            S1_CAT,
+            "Theme prevalence by model",
         ),
         lineage=lineage("study1_prevalence"),
     log:
@@ -165,17 +168,18 @@ rule study1_saturation:
         coding=f"{S1}/coding.csv",
     output:
         curve=f"{S1}/saturation_curve.csv",
-        table=report(
-            multiext(f"{S1}/tables/saturation", ".csv", ".tex", ".md"),
-            caption="../report/study1/saturation_table.rst",
-            category=S1_CAT,
-            subcategory="Tables",
+        table=table_outputs(f"{S1}/tables/saturation"),
+        table_html=report_table(
+            f"{S1}/tables/saturation",
+            "../report/study1/saturation_table.rst",
+            S1_CAT,
+            "Code saturation",
         ),
-        figure=report(
-            multiext(f"{S1}/figures/saturation", ".pdf", ".png"),
-            caption="../report/study1/saturation.rst",
-            category=S1_CAT,
-            subcategory="Figures",
+        figure=report_figure(
+            f"{S1}/figures/saturation",
+            "../report/study1/saturation.rst",
+            S1_CAT,
+            "Code saturation curve",
         ),
         lineage=lineage("study1_saturation"),
     log:
@@ -199,17 +203,18 @@ rule study1_cooccurrence:
         presence=f"{S1}/presence.csv",
         themes=f"{RES}/data/themes.csv",
     output:
-        table=report(
-            multiext(f"{S1}/tables/cooccurrence", ".csv", ".tex", ".md"),
-            caption="../report/study1/cooccurrence_table.rst",
-            category=S1_CAT,
-            subcategory="Tables",
+        table=table_outputs(f"{S1}/tables/cooccurrence"),
+        table_html=report_table(
+            f"{S1}/tables/cooccurrence",
+            "../report/study1/cooccurrence_table.rst",
+            S1_CAT,
+            "Theme co-occurrence",
         ),
-        figure=report(
-            multiext(f"{S1}/figures/cooccurrence", ".pdf", ".png"),
-            caption="../report/study1/cooccurrence.rst",
-            category=S1_CAT,
-            subcategory="Figures",
+        figure=report_figure(
+            f"{S1}/figures/cooccurrence",
+            "../report/study1/cooccurrence.rst",
+            S1_CAT,
+            "Theme co-occurrence",
         ),
         lineage=lineage("study1_cooccurrence"),
     log:
@@ -229,6 +234,7 @@ rule study1_cooccurrence:
 rule study1_macros:
     input:
         prevalence=f"{S1}/prevalence.csv",
+        themes=f"{RES}/data/themes.csv",
         reliability=f"{S1}/reliability.csv",
         saturation=f"{S1}/tables/saturation.csv",
         sources=f"{S1}/sources.csv",

@@ -37,23 +37,25 @@ rule study2_stability:
         models=f"{RES}/data/models.csv",
     output:
         within_all=f"{S2}/within_all.csv",
-        table=report(
-            multiext(f"{S2T}/stability", ".csv", ".tex", ".md"),
-            caption="../report/study2/stability.rst",
-            category=S2_CAT,
-            subcategory="Within-model stability",
+        table=table_outputs(f"{S2T}/stability"),
+        table_html=report_table(
+            f"{S2T}/stability",
+            "../report/study2/stability.rst",
+            S2_CAT,
+            "Within-model stability per model",
         ),
-        formats=report(
-            multiext(f"{S2T}/stability_formats", ".csv", ".tex", ".md"),
-            caption="../report/study2/stability_formats.rst",
-            category=S2_CAT,
-            subcategory="Within-model stability",
+        formats=table_outputs(f"{S2T}/stability_formats"),
+        formats_html=report_table(
+            f"{S2T}/stability_formats",
+            "../report/study2/stability_formats.rst",
+            S2_CAT,
+            "Within-model stability by response format",
         ),
-        figure=report(
-            multiext(f"{S2F}/stability", ".pdf", ".png"),
-            caption="../report/study2/fig_stability.rst",
-            category=S2_CAT,
-            subcategory="Within-model stability",
+        figure=report_figure(
+            f"{S2F}/stability",
+            "../report/study2/fig_stability.rst",
+            S2_CAT,
+            "Within-model stability per model",
         ),
         lineage=lineage("study2_stability"),
     log:
@@ -79,23 +81,26 @@ rule study2_convergence:
         instrument=config["instrument"],
     output:
         profiles=f"{S2}/model_profiles.csv",
-        convergence=report(
-            multiext(f"{S2T}/convergence", ".csv", ".tex", ".md"),
-            caption="../report/study2/convergence.rst",
-            category=S2_CAT,
-            subcategory="Cross-model convergence",
+        convergence=table_outputs(f"{S2T}/convergence"),
+        convergence_html=report_table(
+            f"{S2T}/convergence",
+            "../report/study2/convergence.rst",
+            S2_CAT,
+            "Cross-model convergence",
         ),
-        pairwise=report(
-            multiext(f"{S2T}/pairwise_themes", ".csv", ".tex", ".md"),
-            caption="../report/study2/pairwise_themes.rst",
-            category=S2_CAT,
-            subcategory="Cross-model convergence",
+        pairwise=table_outputs(f"{S2T}/pairwise_themes"),
+        pairwise_html=report_table(
+            f"{S2T}/pairwise_themes",
+            "../report/study2/pairwise_themes.rst",
+            S2_CAT,
+            "Pairwise theme comparisons across models",
         ),
-        consensus=report(
-            multiext(f"{S2T}/consensus", ".csv", ".tex", ".md"),
-            caption="../report/study2/consensus.rst",
-            category=S2_CAT,
-            subcategory="Cross-model convergence",
+        consensus=table_outputs(f"{S2T}/consensus"),
+        consensus_html=report_table(
+            f"{S2T}/consensus",
+            "../report/study2/consensus.rst",
+            S2_CAT,
+            "Consensus ordering of the themes",
         ),
         lineage=lineage("study2_convergence"),
     log:
@@ -121,35 +126,38 @@ rule study2_clusters:
         models=f"{RES}/data/models.csv",
         instrument=config["instrument"],
     output:
-        clusters=report(
-            multiext(f"{S2T}/clusters", ".csv", ".tex", ".md"),
-            caption="../report/study2/clusters.rst",
-            category=S2_CAT,
-            subcategory="Clusters of models",
+        clusters=table_outputs(f"{S2T}/clusters"),
+        clusters_html=report_table(
+            f"{S2T}/clusters",
+            "../report/study2/clusters.rst",
+            S2_CAT,
+            "Clusters of models",
         ),
-        members=report(
-            multiext(f"{S2T}/cluster_members", ".csv", ".tex", ".md"),
-            caption="../report/study2/cluster_members.rst",
-            category=S2_CAT,
-            subcategory="Clusters of models",
+        members=table_outputs(f"{S2T}/cluster_members"),
+        members_html=report_table(
+            f"{S2T}/cluster_members",
+            "../report/study2/cluster_members.rst",
+            S2_CAT,
+            "Cluster membership of the models",
         ),
-        selection=report(
-            multiext(f"{S2T}/cluster_selection", ".csv", ".tex", ".md"),
-            caption="../report/study2/cluster_selection.rst",
-            category=S2_CAT,
-            subcategory="Clusters of models",
+        selection=table_outputs(f"{S2T}/cluster_selection"),
+        selection_html=report_table(
+            f"{S2T}/cluster_selection",
+            "../report/study2/cluster_selection.rst",
+            S2_CAT,
+            "Choice of the number of clusters",
         ),
-        heatmap=report(
-            multiext(f"{S2F}/profile_heatmap", ".pdf", ".png"),
-            caption="../report/study2/fig_profile_heatmap.rst",
-            category=S2_CAT,
-            subcategory="Clusters of models",
+        heatmap=report_figure(
+            f"{S2F}/profile_heatmap",
+            "../report/study2/fig_profile_heatmap.rst",
+            S2_CAT,
+            "Centred theme profiles and clusters",
         ),
-        map=report(
-            multiext(f"{S2F}/profile_map", ".pdf", ".png"),
-            caption="../report/study2/fig_profile_map.rst",
-            category=S2_CAT,
-            subcategory="Clusters of models",
+        map=report_figure(
+            f"{S2F}/profile_map",
+            "../report/study2/fig_profile_map.rst",
+            S2_CAT,
+            "Map of the models (principal components)",
         ),
         lineage=lineage("study2_clusters"),
     log:
@@ -214,11 +222,12 @@ rule study2_parse_audit:
     input:
         status=f"{RES}/data/parse_status.csv",
     output:
-        table=report(
-            multiext(f"{S2T}/parse_audit", ".csv", ".tex", ".md"),
-            caption="../report/study2/parse_audit.rst",
-            category=S2_CAT,
-            subcategory="Parsing",
+        table=table_outputs(f"{S2T}/parse_audit"),
+        table_html=report_table(
+            f"{S2T}/parse_audit",
+            "../report/study2/parse_audit.rst",
+            S2_CAT,
+            "Parse audit",
         ),
         lineage=lineage("study2_parse_audit"),
     log:

@@ -18,11 +18,11 @@ S3_SEED_JITTER = config["seed"] + 3106
 # helpers as lambdas (the linter wants functions in common modules)
 s3_table = lambda name: multiext(f"{S3}/tables/{name}", ".csv", ".tex", ".md")
 s3_figure = lambda name: multiext(f"{S3}/figures/{name}", ".pdf", ".png")
-s3_report = lambda files, name, sub: report(
-    files,
-    caption=f"../report/study3/{name}.rst",
-    category=S3_CAT,
-    subcategory=sub,
+s3_table_report = lambda name, caption, title: report_table(
+    f"{S3}/tables/{name}", f"../report/study3/{caption}.rst", S3_CAT, title
+)
+s3_figure_report = lambda name, caption, title: report_figure(
+    f"{S3}/figures/{name}", f"../report/study3/{caption}.rst", S3_CAT, title
 )
 
 
@@ -98,13 +98,19 @@ rule study3_humans:
         respondents=f"{RES}/data/respondents.csv",
         themes=f"{RES}/data/themes.csv",
     output:
-        flow=s3_report(s3_table("sample_flow"), "sample_flow", "Human reference"),
-        demographics=s3_report(
-            s3_table("demographics"), "demographics", "Human reference"
+        flow=s3_table("sample_flow"),
+        flow_html=s3_table_report("sample_flow", "sample_flow", "Human sample flow"),
+        demographics=s3_table("demographics"),
+        demographics_html=s3_table_report(
+            "demographics", "demographics", "Demographics of the human sample"
         ),
-        profile=s3_report(s3_table("human_profile"), "human_profile", "Human reference"),
-        pairwise=s3_report(
-            s3_table("human_pairwise"), "human_pairwise", "Human reference"
+        profile=s3_table("human_profile"),
+        profile_html=s3_table_report(
+            "human_profile", "human_profile", "Human theme profile"
+        ),
+        pairwise=s3_table("human_pairwise"),
+        pairwise_html=s3_table_report(
+            "human_pairwise", "human_pairwise", "Pairwise theme comparisons in humans"
         ),
         lineage=lineage("study3_humans"),
     log:
@@ -127,24 +133,32 @@ rule study3_humans:
 rule study3_leaderboard:
     input:
         fidelity=f"{S3}/fidelity.csv",
+        models=f"{RES}/data/models.csv",
         sessions=f"{S3}/sessions.csv",
         reference=f"{S3}/reference.csv",
         loo=f"{S3}/loo_humans.csv",
         themes=f"{RES}/data/themes.csv",
     output:
-        board=s3_report(s3_table("leaderboard"), "leaderboard", "Fidelity"),
-        reference=s3_report(
-            s3_table("reference_points"), "reference_points", "Fidelity"
+        board=s3_table("leaderboard"),
+        board_html=s3_table_report("leaderboard", "leaderboard", "Leaderboard"),
+        reference=s3_table("reference_points"),
+        reference_html=s3_table_report(
+            "reference_points", "reference_points", "Reference points for fidelity"
         ),
-        respondent=s3_report(
-            s3_table("respondent_level"), "respondent_level", "Fidelity"
+        respondent=s3_table("respondent_level"),
+        respondent_html=s3_table_report(
+            "respondent_level", "respondent_level", "Respondent-level comparison"
         ),
-        forest=s3_report(s3_figure("forest"), "forest", "Figures"),
-        quadrant=s3_report(
-            s3_figure("ordering_exaggeration"), "ordering_exaggeration", "Figures"
+        forest=s3_figure_report("forest", "forest", "Profile fidelity per model"),
+        quadrant=s3_figure_report(
+            "ordering_exaggeration",
+            "ordering_exaggeration",
+            "Ordering against exaggeration",
         ),
-        respondent_fig=s3_report(
-            s3_figure("respondent_level"), "respondent_level_figure", "Figures"
+        respondent_fig=s3_figure_report(
+            "respondent_level",
+            "respondent_level_figure",
+            "Respondent-level fidelity distributions",
         ),
         lineage=lineage("study3_leaderboard"),
     log:
@@ -171,8 +185,13 @@ rule study3_profiles:
         themes=f"{RES}/data/themes.csv",
         instrument=config["instrument"],
     output:
-        table=s3_report(s3_table("profiles"), "profiles_table", "Human reference"),
-        figure=s3_report(s3_figure("profiles"), "profiles", "Figures"),
+        table=s3_table("profiles"),
+        table_html=s3_table_report(
+            "profiles", "profiles_table", "Human and consensus-LLM theme profiles"
+        ),
+        figure=s3_figure_report(
+            "profiles", "profiles", "Human and consensus-LLM theme profiles"
+        ),
         lineage=lineage("study3_profiles"),
     log:
         f"{RES}/logs/study3/profiles.log",
@@ -194,11 +213,14 @@ rule study3_characteristics:
     input:
         fidelity=f"{S3}/fidelity.csv",
     output:
-        table=s3_report(
-            s3_table("characteristics"), "characteristics", "Model characteristics"
+        table=s3_table("characteristics"),
+        table_html=s3_table_report(
+            "characteristics", "characteristics", "Fidelity and model characteristics"
         ),
-        figure=s3_report(
-            s3_figure("characteristics"), "characteristics_figure", "Figures"
+        figure=s3_figure_report(
+            "characteristics",
+            "characteristics_figure",
+            "Fidelity and model characteristics",
         ),
         lineage=lineage("study3_characteristics"),
     log:
@@ -224,9 +246,13 @@ rule study3_agency:
         profiles=f"{S3}/model_profiles.csv",
         themes=f"{RES}/data/themes.csv",
     output:
-        summary=s3_report(s3_table("agency"), "agency", "Agency"),
-        tests=s3_report(s3_table("agency_tests"), "agency_tests", "Agency"),
-        figure=s3_report(s3_figure("agency_rank"), "agency_rank", "Figures"),
+        summary=s3_table("agency"),
+        summary_html=s3_table_report("agency", "agency", "Rank of the focal theme"),
+        tests=s3_table("agency_tests"),
+        tests_html=s3_table_report(
+            "agency_tests", "agency_tests", "Focal theme against the other themes"
+        ),
+        figure=s3_figure_report("agency_rank", "agency_rank", "Rank of the focal theme"),
         lineage=lineage("study3_agency"),
     log:
         f"{RES}/logs/study3/agency.log",
@@ -247,8 +273,16 @@ rule study3_robustness:
     input:
         fidelity=f"{S3}/fidelity.csv",
     output:
-        table=s3_report(s3_table("robustness"), "robustness", "Robustness"),
-        ranks=s3_report(s3_table("robustness_ranks"), "robustness_ranks", "Robustness"),
+        table=s3_table("robustness"),
+        table_html=s3_table_report(
+            "robustness", "robustness", "Agreement between leaderboards"
+        ),
+        ranks=s3_table("robustness_ranks"),
+        ranks_html=s3_table_report(
+            "robustness_ranks",
+            "robustness_ranks",
+            "Ranks of the models under each leaderboard",
+        ),
         lineage=lineage("study3_robustness"),
     log:
         f"{RES}/logs/study3/robustness.log",

@@ -16,9 +16,11 @@ rate over any minute stays within the limit. Tokens are charged before the
 call at an upper estimate (prompt characters / 4 + ``max_tokens``) and the
 difference to the usage the provider reports is given back afterwards.
 
-The state file is tiny and rewritten in place under the lock; a file that
-cannot be read (a crash while it was written) restarts with empty buckets,
-which errs on the side of sending later.
+The state file is tiny and rewritten in place under the lock with a single
+``pwrite`` at offset 0, padded with spaces (JSON whitespace) to the length it
+had, so it is never truncated and never empty between two holders of the
+lock. A file that cannot be read (a crash while it was written) restarts with
+empty buckets, which errs on the side of sending later.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class BucketFile:
         self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._size = 0  # bytes of the state file when last read (under the lock)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -87,12 +90,12 @@ class BucketFile:
             pass
 
     def _load(self, now: float) -> dict:
-        os.lseek(self._fd, 0, os.SEEK_SET)
-        raw = b""
-        while chunk := os.read(self._fd, 65536):
+        raw = os.pread(self._fd, 65536, 0)
+        while len(chunk := os.pread(self._fd, 65536, len(raw))):
             raw += chunk
+        self._size = len(raw)
         try:
-            state = json.loads(raw) if raw else None
+            state = json.loads(raw) if raw.strip() else None
         except (UnicodeDecodeError, json.JSONDecodeError):
             state = {"buckets": {k: {"level": 0.0, "t": now} for k in self.rates}}
         if not isinstance(state, dict) or not isinstance(state.get("buckets"), dict):
@@ -110,9 +113,10 @@ class BucketFile:
 
     def _save(self, state: dict) -> None:
         data = json.dumps(state, sort_keys=True).encode("utf-8")
-        os.ftruncate(self._fd, 0)
-        os.lseek(self._fd, 0, os.SEEK_SET)
-        os.write(self._fd, data)
+        data = data.ljust(self._size, b" ")  # overwrite every byte of the longer old state
+        view = memoryview(data)
+        while view:
+            view = view[os.pwrite(self._fd, view, len(data) - len(view)):]
 
     def _locked(self, fn):
         fcntl.flock(self._fd, fcntl.LOCK_EX)

@@ -143,14 +143,18 @@ def _status_error(exc) -> CallError:
 
 
 def _decode(http_response, t0: float) -> Reply:
-    text = http_response.text
+    # JSON is UTF-8 (RFC 8259): decode the bytes directly, and only a body that is not
+    # goes through the charset of the Content-Type header
     try:
-        body = json.loads(text)
-    except (json.JSONDecodeError, ValueError):
-        body = None
+        body = json.loads(http_response.content)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        try:
+            body = json.loads(http_response.text)
+        except ValueError:
+            body = None
     if not isinstance(body, dict):
         raise CallError("malformed_response", "the response body is not a JSON object",
-                        http_response.status_code, retryable=True, body=text)
+                        http_response.status_code, retryable=True, body=http_response.text)
     return Reply(body, round(time.perf_counter() - t0, 4), http_response.status_code)
 
 

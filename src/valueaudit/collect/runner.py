@@ -59,6 +59,7 @@ from .store import (
     plan_sessions,
     recollect_tag,
 )
+from .usage import token_counts
 
 _log = logging.getLogger("valueaudit.collect")
 
@@ -97,7 +98,8 @@ def _version() -> str:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """The current UTC time as ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @dataclass
@@ -286,6 +288,10 @@ class _Run:
         self.budget = budget
         self.log = log or _log
         self.tasks: list[asyncio.Task] = []
+        self._prompt_sha256: dict[str, str] = {}
+        self.client = provider.client_version
+        self.provenance = (f"collected live by valueaudit {self.version} ({self.client}) "
+                           f"from {provider.api} at {provider.endpoint}")
         params = spec.get("params") or {}
         self.max_out = int(params.get("max_tokens") or params.get("max_completion_tokens") or 1000)
 
@@ -321,8 +327,6 @@ class _Run:
                 self.budget.settle(charged, 0.0)
             raise
         if self.budget is not None:
-            from .usage import token_counts
-
             usage = reply.body.get("usage") if isinstance(reply.body, dict) else None
             self.budget.settle(charged, sum(token_counts(usage)) if usage else None)
         return reply
@@ -381,6 +385,12 @@ class _Run:
             self.limiter.succeeded()
             return reply, history, None, tries
 
+    def _prompt_sha(self, task: str) -> str:
+        sha = self._prompt_sha256.get(task)
+        if sha is None:
+            sha = self._prompt_sha256[task] = self.ins.prompt_sha256(task)
+        return sha
+
     def _base_record(self, st: SessionTask, order, request) -> dict:
         mid = self.spec["id"]
         return {
@@ -396,9 +406,8 @@ class _Run:
             "request": request,
             "item_order": order,
             "instrument_sha256": self.ins.sha256,
-            "prompt_sha256": self.ins.prompt_sha256(st.task),
-            "provenance": (f"collected live by valueaudit {self.version} ({self.provider.client_version}) "
-                           f"from {self.provider.api} at {self.provider.endpoint}"),
+            "prompt_sha256": self._prompt_sha(st.task),
+            "provenance": self.provenance,
         }
 
     @staticmethod
@@ -414,20 +423,23 @@ class _Run:
         return rec
 
     async def session(self, st: SessionTask) -> None:
-        order = item_order(self.ins, st.task, self.seed, self.spec["id"], st.session)
-        messages = self.ins.messages(st.task, order)
-        request = self.provider.build_request(messages, self.spec.get("params") or {})
-        rec = self._base_record(st, order, request)
-        rec["started_utc"] = utc_now()
         slot = _Slot(self.limiter)
         try:  # the slot is held until the record is on disk
+            # the session is prepared once it may send: every session waiting for a slot
+            # would otherwise be prepared up front, ahead of the first requests' I/O
+            await slot.acquire()
+            order = item_order(self.ins, st.task, self.seed, self.spec["id"], st.session)
+            messages = self.ins.messages(st.task, order)
+            request = self.provider.build_request(messages, self.spec.get("params") or {})
+            rec = self._base_record(st, order, request)
+            rec["started_utc"] = utc_now()
             reply, history, err, tries = await self.call(request, rec["record_id"], slot,
                                                          st.tries_left)
             self._fill(rec, reply, err, history, tries)
             rec["finished_utc"] = utc_now()
             rec["repair"] = None
             rec["collection"] = {"run_id": self.run_id, "recollect": self.tag, "tries": tries,
-                                 "client": self.provider.client_version}
+                                 "client": self.client}
             if reply is not None and err is None and st.task != "open" and self.s.repair:
                 res = parse_record(rec, self.ins)
                 if res.status == "unparseable":

@@ -3,8 +3,9 @@
 One JSONL file per model, one JSON object per session attempt
 (``workflow/schemas/raw_record.schema.yaml``). The file is only ever appended
 to: every record is written with one ``write`` of the whole line, then
-``flush`` + ``fsync``, so a process killed at any moment (``kill -9``) loses
-at most the calls still in flight. Between runs the file is read-only (the
+``fsync``, and a collector counts a record as written only once its
+``fsync`` has returned, so a process killed at any moment (``kill -9``)
+loses at most the calls still in flight. Between runs the file is read-only (the
 write bits are cleared, as Snakemake's ``protected()`` does); a run restores
 the owner's write bit while it appends and clears it again when it closes.
 An exclusive ``flock`` stops two collectors from appending to one file.
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import stat
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +102,7 @@ class RawStore:
         self.path = Path(path)
         self.records: list[dict] = []
         self._fd: int | None = None
+        self._write_lock = threading.Lock()
         self.torn_bytes = 0
 
     def __enter__(self) -> RawStore:
@@ -148,17 +151,32 @@ class RawStore:
         log.warning("%s: an incomplete last line (%d bytes, interrupted write) was moved to %s",
                     self.path, len(fragment), torn)
 
+    @staticmethod
+    def encode(record: dict) -> bytes:
+        """One record as its JSONL line (UTF-8, sorted keys, newline-terminated)."""
+        return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
     def append(self, records: list[dict]) -> None:
         """Append records (one line each) with a single write, then fsync."""
+        self.append_lines(records, [self.encode(r) for r in records])
+
+    def append_lines(self, records: list[dict], lines: list[bytes]) -> None:
+        """Append the encoded ``lines`` of ``records`` with a single write, then fsync.
+
+        Safe to call from several threads at once: the writes are serialised
+        (one whole batch after another, never interleaved), the fsyncs are
+        not, so one batch's fsync need not wait for another's. A batch is
+        durable when its call returns.
+        """
         if self._fd is None:
             raise RuntimeError("RawStore is not open")
         if not records:
             return
-        blob = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
-        data = memoryview(blob.encode("utf-8"))
-        while data:
-            n = os.write(self._fd, data)
-            data = data[n:]
+        data = memoryview(b"".join(lines))
+        with self._write_lock:
+            while data:
+                n = os.write(self._fd, data)
+                data = data[n:]
         os.fsync(self._fd)
         self.records.extend(records)
 
@@ -185,39 +203,63 @@ class RawStore:
 
 class GroupCommitWriter:
     """Asynchronous front of a :class:`RawStore`: ``await write(rec)`` returns once
-    the record is on disk. Records that arrive while a write is in progress are
-    written together (one write + one fsync: group commit), so durability does
-    not cap throughput."""
+    the record is on disk (written and fsynced).
 
-    def __init__(self, store: RawStore):
+    The record is serialised on the event loop; the ``write`` + ``fsync`` run in
+    worker threads, which then hold the interpreter lock only to start and to
+    report back. Records that arrive while the writers are busy are written
+    together (one write + one fsync: group commit), and up to ``syncs`` batches
+    are in fsync at once, so a record that arrives during another batch's fsync
+    is written and synced at once instead of waiting for that fsync to end.
+    Durability therefore caps neither throughput nor, by much, latency.
+    """
+
+    def __init__(self, store: RawStore, syncs: int = 2):
         self.store = store
-        self._pending: list[tuple[dict, asyncio.Future]] = []
-        self._task: asyncio.Task | None = None
+        self.syncs = max(1, int(syncs))
+        self._pending: list[tuple[dict, bytes, asyncio.Future]] = []
+        self._active = 0  # flushers running (counted down before they return)
+        self._idle: asyncio.Event | None = None
 
     async def write(self, record: dict) -> None:
         fut = asyncio.get_running_loop().create_future()
-        self._pending.append((record, fut))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush())
+        self._pending.append((record, RawStore.encode(record), fut))
+        if self._active < self.syncs:
+            self._active += 1
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            asyncio.create_task(self._flush())
         await fut
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await asyncio.to_thread(self.store.append, [r for r, _ in batch])
-            except BaseException as exc:  # disk full, ...: every waiter sees the error
-                for _, f in batch:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await loop.run_in_executor(None, self.store.append_lines,
+                                               [r for r, _, _ in batch],
+                                               [b for _, b, _ in batch])
+                except BaseException as exc:  # disk full, ...: every waiter sees the error
+                    for _, _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc)
+                    continue
+                for _, _, f in batch:
                     if not f.done():
-                        f.set_exception(exc)
-                continue
-            for _, f in batch:
-                if not f.done():
-                    f.set_result(None)
+                        f.set_result(None)
+        finally:
+            # no await between the empty queue and this: a record that arrives later
+            # finds the count down and starts a flusher
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
 
     async def drain(self) -> None:
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """Wait until every record handed to :meth:`write` is on disk."""
+        while self._active:
+            await asyncio.shield(self._idle.wait())
 
 
 # ---------------------------------------------------------------------------
