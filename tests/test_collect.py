@@ -274,7 +274,7 @@ def test_kill_9_loses_at_most_the_calls_in_flight(instrument, tmp_path):
         child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(spec), str(instrument.path), str(path)],
                                  env={**os.environ, **ENV})
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 60 and child.poll() is None:
+        while time.monotonic() - t0 < 300 and child.poll() is None:
             if path.exists() and path.read_bytes().count(b"\n") >= 12:
                 break
             time.sleep(0.005)

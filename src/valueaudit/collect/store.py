@@ -220,6 +220,7 @@ class GroupCommitWriter:
         self._pending: list[tuple[dict, bytes, asyncio.Future]] = []
         self._active = 0  # flushers running (counted down before they return)
         self._idle: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references
 
     async def write(self, record: dict) -> None:
         fut = asyncio.get_running_loop().create_future()
@@ -229,7 +230,9 @@ class GroupCommitWriter:
             if self._idle is None:
                 self._idle = asyncio.Event()
             self._idle.clear()
-            asyncio.create_task(self._flush())
+            task = asyncio.create_task(self._flush())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         await fut
 
     async def _flush(self) -> None:
