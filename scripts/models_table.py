@@ -2,7 +2,13 @@
 
 import pandas as pd
 
-from valueaudit.contracts import load_schema, read_models, validate_frame, write_csv
+from valueaudit.contracts import (
+    check_model_names,
+    load_schema,
+    read_models,
+    validate_frame,
+    write_csv,
+)
 from valueaudit.smk import log_to, snakemake_or_cli
 
 smk = snakemake_or_cli(globals())
@@ -21,5 +27,6 @@ with log_to(smk) as log:
         )
         extra = validate_frame(rows.astype(str), load_schema("models"), "config models.live[].metadata")
         table = pd.concat([table.astype({"tier": str}), extra], ignore_index=True)
+        table["short_name"] = check_model_names(table, "config models + models.live[].metadata")
     write_csv(table, smk.output.models)
     log.info("%d models (%d live)", len(table), len(live))

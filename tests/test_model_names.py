@@ -150,3 +150,17 @@ def test_summary_prints_theme_labels_not_ids():
     assert "AdaptiveCapacity" not in text and "Label" not in text
     # without a label macro the theme part is spaced at its capitals
     assert theme_label({}, "studyOnePrevRelationalIntegration") == "Relational Integration"
+
+
+def test_models_added_from_config_may_not_share_a_shown_name():
+    import pandas as pd
+
+    from valueaudit.contracts import DataValidationError, check_model_names
+
+    table = pd.DataFrame({"model_id": ["a", "b"], "display_name": ["A (x)", "Model B"],
+                          "short_name": ["A", ""]})
+    assert list(check_model_names(table, "models")) == ["A", "Model B"]
+    live = pd.concat([table, pd.DataFrame({"model_id": ["c"], "display_name": ["A"],
+                                           "short_name": [""]})], ignore_index=True)
+    with pytest.raises(DataValidationError, match="duplicate model name"):
+        check_model_names(live, "config models + models.live[].metadata")

@@ -35,6 +35,7 @@ __all__ = [
     "load_schema",
     "read_table",
     "validate_frame",
+    "check_model_names",
     "read_models",
     "model_names",
     "names_note",
@@ -446,6 +447,24 @@ def with_names_note(note: str, models: pd.DataFrame | None) -> str:
     return f"{note} {extra}".strip() if extra else note
 
 
+def check_model_names(df: pd.DataFrame, source: str | Path) -> pd.Series:
+    """The shown name of every model (:func:`model_names`); two models may not share one.
+
+    A shared name stops with :class:`DataValidationError` naming ``source``, both rows
+    and the column, so a table or figure never shows two models under one name.
+    """
+    names = pd.Series(list(model_names(df).values()), index=df.index, dtype=object)
+    dup = _first_bad(names.duplicated(keep="first"))
+    if dup is not None:
+        first = int(np.flatnonzero((names == names.iloc[dup]).to_numpy())[0])
+        col = "short_name" if "short_name" in df.columns else "display_name"
+        raise DataValidationError(
+            source, f"duplicate model name: rows {first + 1} and {dup + 1} would be shown under "
+            "the same name in every table and figure", dup + 1, col, names.iloc[dup],
+            fix="give each model its own short_name (the name tables and figures show)")
+    return names
+
+
 def read_models(path: str | Path, tiers: list[str]) -> pd.DataFrame:
     """Model metadata; ``tier`` must be one of the ordered ``tiers`` from config.
 
@@ -455,16 +474,7 @@ def read_models(path: str | Path, tiers: list[str]) -> pd.DataFrame:
     """
     df = read_table(path, "models")
     _check_membership(df, "tier", tiers, path, f"unknown tier; config models.tiers lists {tiers}")
-    names = pd.Series(list(model_names(df).values()), index=df.index, dtype=object)
-    dup = _first_bad(names.duplicated(keep="first"))
-    if dup is not None:
-        first = int(np.flatnonzero((names == names.iloc[dup]).to_numpy())[0])
-        col = "short_name" if "short_name" in df.columns else "display_name"
-        raise DataValidationError(
-            path, f"duplicate model name: rows {first + 1} and {dup + 1} would be shown under "
-            "the same name in every table and figure", dup + 1, col, names.iloc[dup],
-            fix="give each model its own short_name (the name tables and figures show)")
-    df["short_name"] = names
+    df["short_name"] = check_model_names(df, path)
     cols = [c for c in df.columns if c != "short_name"]
     cols.insert(cols.index("display_name") + 1, "short_name")
     df = df[cols].copy()
