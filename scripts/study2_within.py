@@ -8,7 +8,7 @@ from valueaudit.smk import log_to, snakemake_or_cli
 from valueaudit.study2 import within_model_table
 
 smk = snakemake_or_cli(globals())
-with log_to(smk) as log:
+with log_to(smk, function=within_model_table) as log:
     ins = load_instrument(smk.input.instrument)
     responses = read_responses(smk.input.responses, ins)
     status = pd.read_csv(smk.input.status)

@@ -5,7 +5,7 @@ from valueaudit.provenance import verify
 from valueaudit.smk import log_to, snakemake_or_cli
 
 smk = snakemake_or_cli(globals())
-with log_to(smk) as log:
+with log_to(smk, function=verify) as log:
     report = verify(smk.input.manifest, smk.input.lineage_doc, smk.params.config,
                     smk.input.config, "the workflow's config")
     write_csv(report, smk.output.report)

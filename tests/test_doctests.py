@@ -13,7 +13,7 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("valueaudit.stats", "valueaudit.fidelity")
+PACKAGES = ("valueaudit.stats", "valueaudit.fidelity", "valueaudit.tables")
 
 #: METHODS section 8 functions that must show a runnable example
 DOCUMENTED = (
@@ -22,6 +22,8 @@ DOCUMENTED = (
     "valueaudit.stats.krippendorff_alpha",
     "valueaudit.stats.cohens_kappa",
     "valueaudit.stats.fleiss_kappa",
+    "valueaudit.fidelity.profile_fidelity",
+    "valueaudit.fidelity.bootstrap_fidelity",
 )
 
 
@@ -32,7 +34,7 @@ def _modules(package: str) -> list[str]:
     return names
 
 
-MODULES = [name for package in PACKAGES for name in _modules(package)]
+MODULES = [name for package in PACKAGES for name in _modules(package)] + ["valueaudit.seeds"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -140,11 +140,11 @@ def test_summary_prints_theme_labels_not_ids():
                       pd.DataFrame({"model_id": ["m"]}),
                       pd.DataFrame({"coder": ["a"]}),
                       labels={"adaptive_capacity": "Adaptive Capacity", "agency": "Agency"})
-    assert v["study1_prev_adaptive_capacity_label"] == "Adaptive Capacity"
+    assert v["study_one_prev_adaptive_capacity_label"] == "Adaptive Capacity"
     macros = {"studyOnePrevAdaptiveCapacity": ".45", "studyOnePrevAdaptiveCapacityCi": "[.40, .51]",
               "studyOnePrevAdaptiveCapacityLabel": "Adaptive Capacity",
               "studyOnePrevAgency": ".20", "studyOnePrevAgencyCi": "[.16, .25]",
-              "exaggeratingN": "0"}
+              "studyThreeExaggeratingN": "0"}
     text = summary_markdown(macros, simulated=False)
     assert "Adaptive Capacity .45 [.40, .51]; Agency .20 [.16, .25]." in text
     assert "AdaptiveCapacity" not in text and "Label" not in text

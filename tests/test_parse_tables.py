@@ -65,7 +65,7 @@ def test_sessions_and_responses_carry_reason_repair_and_version(instrument, tmp_
 
 
 def test_schema_lists_every_reason():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/responses.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "src/valueaudit/schemas/responses.schema.yaml").read_text())
     assert set(schema["properties"]["reason"]["enum"]) == set(REASONS)
     assert {"reason", "repair", "parser_version"} <= set(schema["properties"])
     assert len(REPAIRS) == len(set(REPAIRS))

@@ -1,34 +1,33 @@
 """README's quick-look block is what scripts/readme_quicklook.py writes from the committed copies."""
 
-import importlib.util
+import subprocess
+import sys
 
 import pytest
 
+from valueaudit import readme as ql
 from valueaudit.readme import splice
 
 from .conftest import REPO
 
-_spec = importlib.util.spec_from_file_location("readme_quicklook",
-                                               REPO / "scripts/readme_quicklook.py")
-ql = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ql)
+COPIES = REPO / "resources/readme"
 
 
 def test_readme_block_matches_the_committed_copies():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert ql.START in readme and ql.END in readme
-    assert splice(readme, ql.render(), ql.START, ql.END) == readme, (
+    assert splice(readme, ql.render(COPIES, REPO), ql.START, ql.END) == readme, (
         "README quick look is stale: run python scripts/readme_quicklook.py")
 
 
 def test_committed_copies_come_from_a_default_run():
-    png = (ql.COPIES / ql.FIGURE).read_bytes()
+    png = (COPIES / ql.FIGURE).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    board = (ql.COPIES / ql.BOARD).read_text(encoding="utf-8")
+    board = (COPIES / ql.BOARD).read_text(encoding="utf-8")
     # the leaderboard of the simulated default: short names, and a note saying so
     assert "SimAster" in board and "(simulated)" not in board
     assert "Model names are synthetic: the data set is simulated." in board
-    block = ql.render()
+    block = ql.render(COPIES, REPO)
     assert "simulated" in block and "(simulated)" not in block
 
 
@@ -56,3 +55,9 @@ def test_excerpt_keeps_the_first_and_last_rows_and_the_named_columns(n):
 def test_excerpt_refuses_a_file_without_a_table():
     with pytest.raises(SystemExit):
         ql.excerpt("no table here\n")
+
+
+def test_script_check_passes_on_the_committed_readme():
+    res = subprocess.run([sys.executable, str(REPO / "scripts/readme_quicklook.py"), "--check"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr

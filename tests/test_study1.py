@@ -470,8 +470,8 @@ def test_tables_and_macros_with_one_coder():
     _, summ = s1.saturation(coding, _sources(), n_orders=10, seed=1)
     sat_full, _ = s1.table_saturation(summ)
     mac = s1.study1_macros(prev, rel, sat_full, _sources(), coding)
-    assert mac["study1_kappa"] == "NA" and mac["study1_kappa_ci"] == "NA"
-    assert mac["study1_prev_tx"] == ".25" and mac["study1_coders"] == "1"
+    assert mac["study_one_kappa"] == "NA" and mac["study_one_kappa_ci"] == "NA"
+    assert mac["study_one_prev_tx"] == ".25" and mac["study_one_coders"] == "1"
 
 
 def test_display_tables():

@@ -338,10 +338,45 @@ def test_tables_and_macros_from_results(ins):
     resp, stat = make_model(ins, noisy_ratings(ins, 4, 1), noisy_ranks(ins, 4, 2))
     summ = s2.stability_summary(s2.within_model_table(resp, stat, ins, 3))
     mac = s2.study2_macros(summ, conv_full, pw, cons, tabs["selection"], "rating", ins.label_of())
-    assert mac["conv_models"] == "10" and mac["consensus_first"] == ins.label_of()[
-        cons["theme"].iloc[0]]
-    assert mac["clust_k"] == str(main["k"])
+    assert mac["study_two_conv_models"] == "10"
+    assert mac["study_two_consensus_first"] == ins.label_of()[cons["theme"].iloc[0]]
+    assert mac["study_two_clust_k"] == str(main["k"])
     assert all(isinstance(v, str) and v for v in mac.values())
+    assert all(k.startswith("study_two_") for k in mac)
+    # a missing row is named, never silently dropped
+    with pytest.raises(ValueError, match="stability_formats table has no row with format = 'x'"):
+        s2.study2_macros(summ, conv_full, pw, cons, tabs["selection"], "x", ins.label_of())
+    lost = conv_full[conv_full["statistic"] != s2.report.STAT_FRIEDMAN]
+    with pytest.raises(ValueError, match="convergence table has no row with statistic"):
+        s2.study2_macros(summ, lost, pw, cons, tabs["selection"], "rating", ins.label_of())
+
+
+def test_macro_names_follow_the_study_two_convention_with_former_names_as_aliases(
+        ins, tmp_path):
+    """New name = "studyTwo" + former name with its first letter upper-cased; every former
+    name is an alias of the new one."""
+    from valueaudit.tables import macro_name, write_macros
+
+    values = {"study_two_clust_k": "3", "study_two_stab_icc_median": ".81",
+              "study_two_clust_k_shape": "2"}
+    aliases = s2.macro_aliases(values)
+    assert aliases == {"clustK": "study_two_clust_k", "stabIccMedian": "study_two_stab_icc_median",
+                       "clustKShape": "study_two_clust_k_shape"}
+    for former, key in aliases.items():
+        assert macro_name(key) == "studyTwo" + former[0].upper() + former[1:]
+    text = write_macros(values, tmp_path / "m.tex", aliases=aliases).read_text()
+    assert "\\newcommand{\\studyTwoClustK}{3}" in text
+    assert "\\newcommand{\\clustK}{\\studyTwoClustK}" in text
+
+
+def test_consensus_seed_stream_and_format_ci_have_one_home():
+    from valueaudit import seeds, tables
+
+    assert not hasattr(s2, "SEED_OFFSETS") and "SEED_OFFSETS" not in s2.__all__
+    assert seeds.OFFSETS["study2.consensus"] == 2001
+    assert s2.format_ci is tables.format_ci
+    assert s2.format_ci(0.8123, 0.7, 0.9) == ".81 [.70, .90]"
+    assert s2.format_ci(float("nan"), 0.7, 0.9) == "NA"
 
 
 # ------------------------------------------------------------------ validity on the demo data
@@ -413,3 +448,17 @@ def test_demo_clusters_reflect_exaggeration_and_shape(demo):
     three = fcluster(shape["linkage"], 3, criterion="maxclust")
     assert adjusted_rand_score(t["archetype"], three) > 0.7
     assert adjusted_rand_score(t["archetype"], shape["labels"]) > 0.3
+
+
+def test_step_outputs_are_written_to_the_rule_outputs_of_the_same_names(tmp_path):
+    from types import SimpleNamespace
+
+    frame = pd.DataFrame({"theme": ["a", "b"], "value": [0.5, 0.25]})
+    out = s2.Outputs(tables={"table": s2.Table(frame, caption="A caption.", note="A note.")},
+                         frames={"data": frame})
+    output = SimpleNamespace(table=[str(tmp_path / "t.csv"), str(tmp_path / "t.tex")],
+                             data=str(tmp_path / "d.csv"))
+    out.write(output)
+    assert pd.read_csv(tmp_path / "d.csv").equals(frame)
+    assert {p.name for p in tmp_path.iterdir()} >= {"t.csv", "t.tex", "t.md", "d.csv"}
+    assert "A caption." in (tmp_path / "t.tex").read_text()

@@ -51,7 +51,9 @@ def test_every_study2_target_is_written_with_content(project):
     assert r"\toprule" in tex and "ICC(A,1)" in tex and r"[95\% CI]" in tex
     macros = (project / "results/study2/macros.tex").read_text()
     for name in ("convW", "convP", "stabIccMedian", "clustK", "consensusOrder"):
-        assert f"\\newcommand{{\\{name}}}" in macros
+        current = "studyTwo" + name[0].upper() + name[1:]
+        assert f"\\newcommand{{\\{current}}}" in macros
+        assert f"\\newcommand{{\\{name}}}{{\\{current}}}" in macros  # former name: alias
     stab = pd.read_csv(project / "results/study2/tables/stability.csv", keep_default_na=True)
     models = pd.read_csv(project / "results/data/models.csv")
     assert set(stab["model_id"]) == set(models["model_id"])
@@ -59,6 +61,22 @@ def test_every_study2_target_is_written_with_content(project):
     assert stab.loc[na, "note"].notna().all() and stab.loc[~na, "icc_a1"].between(-1, 1).all()
     lineage = project / "results/provenance/lineage/study2_within"
     assert len(list(lineage.glob("*.json"))) == len(models)
+
+
+def test_each_lineage_names_the_step_function_its_script_calls(project):
+    import importlib
+    import json
+
+    lineage = project / "results/provenance/lineage"
+    for rule in [*AGGREGATES, "study2_within"]:
+        records = [*lineage.glob(f"{rule}.json"), *lineage.glob(f"{rule}/*.json")]
+        assert records, rule
+        for rec in records:
+            function = json.loads(rec.read_text())["function"]
+            module, _, name = function.rpartition(".")
+            assert callable(getattr(importlib.import_module(module), name)), function
+            script = (REPO / "scripts" / f"{rule}.py").read_text()
+            assert f"{name}(" in script and f"function={name}" in script, (rule, function)
 
 
 def test_same_config_gives_byte_identical_outputs(project):

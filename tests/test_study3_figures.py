@@ -27,6 +27,7 @@ from valueaudit.plotting import (  # noqa: E402
     save_figure,
     setup,
 )
+from valueaudit.study3 import quadrant  # noqa: E402
 
 TIERS = ["small", "mid", "frontier"]
 T = 6
@@ -213,7 +214,7 @@ def test_saved_ordering_exaggeration_figure_meets_the_house_style(tmp_path):
 def test_ordering_rows_one_row_per_model_in_disjoint_sorted_bands(pairs):
     b = pd.DataFrame({"model_id": [f"m{i}" for i in range(len(pairs))],
                       "ordering": [p[0] for p in pairs], "exaggeration": [p[1] for p in pairs]})
-    y, bands = s3._ordering_rows(b)
+    y, bands = quadrant._ordering_rows(b)
     assert len(np.unique(y)) == len(b)
     assert list(bands["value"]) == sorted(set(b["ordering"]))
     assert (bands["low"].to_numpy()[1:] > bands["high"].to_numpy()[:-1]).all()
@@ -227,8 +228,8 @@ def test_ordering_rows_one_row_per_model_in_disjoint_sorted_bands(pairs):
 def test_label_candidates_take_the_extremes_in_turn():
     b = pd.DataFrame({"model_id": list("abcdef"), "exaggeration": [0.5, -0.4, 0.1, 0.9, 0, -1],
                       "ordering": [1, 1, 0.2, 0.9, 0.5, 1]})
-    assert s3._label_candidates(b, 4) == [3, 5, 2, 0]
-    assert sorted(s3._label_candidates(b, 99)) == list(range(6))
+    assert quadrant._label_candidates(b, 4) == [3, 5, 2, 0]
+    assert sorted(quadrant._label_candidates(b, 99)) == list(range(6))
 
 
 # ---------------------------------------------------------------- other figures

@@ -51,7 +51,7 @@ def demo():
     hs = pd.concat([theme_scores(analysed, ins, ["respondent_id"], f) for f in FORMATS],
                    ignore_index=True)
     H = {f: s3.unit_matrix(hs, themes, "respondent_id", f).to_numpy() for f in FORMATS}
-    S = {m: s3.session_matrices(g, themes) for m, g in scores.groupby("model_id")}
+    S = {m: s3.model_session_matrices(g, themes) for m, g in scores.groupby("model_id")}
     st3 = cfg["study3"]
     seed = cfg["seed"]
     out = s3.fidelity_table(S, H, themes, n_boot=st3["bootstrap"], seed=seed + 3101,

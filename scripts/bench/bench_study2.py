@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from _repo import copy_repo, snapshot_env
 
 STUDY2_FINAL = [
@@ -59,14 +58,16 @@ def snakemake(root: Path, cores: int, *args: str) -> tuple[float, int]:
 
 def in_process(root: Path, repeat: int) -> dict[str, float]:
     from valueaudit import study2 as s2
+    from valueaudit.config import load_config
     from valueaudit.contracts import read_responses
     from valueaudit.instrument import FORMATS, load_instrument
+    from valueaudit.seeds import seed_for
 
-    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    cfg = load_config(root / "config.yaml")
     ins = load_instrument(root / cfg["instrument"])
     fmt = cfg["profiles"]["response_format"]
-    n_boot = int(cfg.get("study2", {}).get("bootstrap", 2000))
-    min_s = int(cfg.get("study2", {}).get("min_sessions", 3))
+    n_boot = int(cfg["study2"]["bootstrap"])
+    min_s = int(cfg["study2"]["min_sessions"])
     resp = read_responses(root / "results/data/responses.csv", ins)
     status = pd.read_csv(root / "results/data/parse_status.csv")
     scores = pd.read_csv(root / "results/data/session_scores.csv")
@@ -84,7 +85,7 @@ def in_process(root: Path, repeat: int) -> dict[str, float]:
         timed("convergence+pairwise",
               lambda prof=prof: (s2.convergence(prof), s2.pairwise_theme_tests(prof)))
         timed(f"consensus ({n_boot} boot)",
-              lambda prof=prof: s2.consensus_ordering(prof, n_boot, cfg["seed"] + 2001))
+              lambda prof=prof: s2.consensus_ordering(prof, n_boot, seed_for(cfg["seed"], "study2.consensus")))
         timed("clustering (both scalings)",
               lambda prof=prof: (s2.cluster_profiles(prof, "centre"),
                                  s2.cluster_profiles(prof, "standardise")))

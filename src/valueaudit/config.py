@@ -18,7 +18,7 @@ class ConfigError(DataValidationError):
     def __init__(self, key: str, rule: str, source: str | None = None, fix: str | None = None):
         super().__init__(source or "configuration", rule, key=key, header_lines=None,
                          fix=fix or "correct the key in the config file (allowed keys and values: "
-                         "workflow/schemas/config.schema.yaml)")
+                         "src/valueaudit/schemas/config.schema.yaml)")
 
 
 def _schema() -> dict:
@@ -85,7 +85,8 @@ def validate_config(config: dict, source: str | None = None) -> dict:
                 path += f"[{p}]" if isinstance(p, int) else (f".{p}" if path else str(p))
             msg = e.message
             if e.validator == "additionalProperties":
-                msg += " (unknown key; see workflow/schemas/config.schema.yaml for the allowed keys)"
+                msg += (" (unknown key; see src/valueaudit/schemas/config.schema.yaml for the "
+                        "allowed keys)")
             lines.append((path or "(top level)", msg))
         rule = lines[0][1]
         if len(lines) > 1:

@@ -32,6 +32,8 @@ __all__ = [
     "write_incomplete",
     "remove_incomplete",
     "write_json",
+    "session_accounting",
+    "provenance_documents",
     "PACKAGES",
     "INCOMPLETE_NAME",
 ]
@@ -94,11 +96,17 @@ def environment(cwd: str | Path = ".", exclude_from_dirty: tuple[str, ...] = ("r
 
 
 def merge_lineage(paths: list[str | Path]) -> dict:
-    """One lineage document: output path -> the job that made it."""
+    """One lineage document: output path -> the job that made it.
+
+    Each job names its rule, its script (with its sha256), the library ``function`` the
+    script calls to compute the output (None for a record without one), the wildcards,
+    the params, its inputs with their hashes, and its lineage record (``lineage_file``).
+    """
     by_output = {}
     for p in sorted(map(str, paths)):
         rec = json.loads(Path(p).read_text(encoding="utf-8"))
         job = {k: rec[k] for k in ("rule", "script", "script_sha256", "wildcards", "params")}
+        job["function"] = rec.get("function")
         job["inputs"] = rec["inputs"]
         job["lineage_file"] = p
         for files in rec["outputs"].values():
@@ -382,3 +390,48 @@ def remove_incomplete(results: str | Path) -> bool:
 def effective_config_yaml(config: dict) -> str:
     """The effective configuration (after schema defaults) as YAML."""
     return yaml.safe_dump(json.loads(json.dumps(config, default=str)), sort_keys=True)
+
+
+def session_accounting(status: pd.DataFrame) -> pd.DataFrame:
+    """Sessions per model and format: collected, used (ok or repaired), and excluded by status."""
+    status = status.assign(valid=status["status"].isin(["ok", "repaired"]))
+    acc = (status.groupby(["model_id", "format"])
+           .agg(sessions=("session", "size"), used=("valid", "sum"))
+           .reset_index())
+    reasons = (status[~status["valid"]].groupby(["model_id", "format", "status"]).size()
+               .unstack("status", fill_value=0))
+    acc = acc.merge(reasons.add_prefix("excluded_").reset_index(), on=["model_id", "format"],
+                    how="left")
+    acc = acc.fillna(0)
+    for c in acc.columns:
+        if c.startswith("excluded_") or c in ("used", "sessions"):
+            acc[c] = acc[c].astype(int)
+    return acc
+
+
+def provenance_documents(groups: dict[str, list[str]], lineage_dir: str | Path, models,
+                         config: dict, status: pd.DataFrame) -> dict:
+    """Everything the provenance rule writes, from its inputs.
+
+    ``manifest`` (:func:`input_manifest` of ``groups``), ``lineage_doc`` (:func:`merge_lineage`
+    of the records below ``lineage_dir``; a per-model record of a model not in ``models`` is
+    stale and left out), ``environment`` (with the config's seed), ``config`` (the effective
+    config as YAML text), ``sessions`` (:func:`session_accounting`) and ``run`` (the finishing
+    time: the only timestamp of a run).
+    """
+    import datetime as dt
+
+    keep = set(models)
+    files = [p for p in sorted(Path(lineage_dir).rglob("*.json"))
+             if p.parent.name == "lineage" or p.stem in keep]
+    env = environment()
+    env["snakemake"] = env["packages"]["snakemake"]
+    env["seed"] = config["seed"]
+    return {
+        "manifest": input_manifest(groups),
+        "lineage_doc": merge_lineage(files),
+        "environment": env,
+        "config": effective_config_yaml(config),
+        "sessions": session_accounting(status),
+        "run": {"finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+    }

@@ -2,7 +2,14 @@
 
 Inside a rule, Snakemake injects a ``snakemake`` object. Outside, a script
 calls :func:`snakemake_or_cli` which builds the same interface from the
-command line, so every script can be run by hand::
+command line, so every script can be run by hand. ``--rule`` alone takes the
+job's inputs, outputs, params, log and wildcards from the workflow (the
+Snakefile in the current directory and its config), as the rule would get them::
+
+    python scripts/data_summary.py --rule data_summary
+    python scripts/parse_model.py --rule parse_model --wildcards model=m
+
+or every file and param is given by name::
 
     python scripts/parse_model.py --input raw=resources/demo/raw/m.jsonl \
         instrument=resources/instrument/optimal_ai_v1.yaml \
@@ -25,11 +32,13 @@ from pathlib import Path
 
 __all__ = [
     "snakemake_or_cli",
+    "job_from_workflow",
     "log_to",
     "usage_line",
     "parse_usage",
     "Namedlist",
     "write_lineage",
+    "function_name",
     "sha256_file",
 ]
 
@@ -81,18 +90,95 @@ class _CLI:
 
 
 def snakemake_or_cli(namespace: dict):
-    """Return the injected ``snakemake`` object, or one built from argv."""
+    """Return the injected ``snakemake`` object, or one built from argv.
+
+    With ``--rule NAME`` and no ``--input``/``--output``/``--params``, the job is resolved from
+    the workflow (:func:`job_from_workflow`); otherwise the named files and params are used.
+    """
     if "snakemake" in namespace:
         return namespace["snakemake"]
-    ap = argparse.ArgumentParser(description="Run this rule script outside Snakemake.")
+    doc = (namespace.get("__doc__") or "").strip()
+    ap = argparse.ArgumentParser(
+        description=(doc + "\n\n" if doc else "") + "Run this rule script outside Snakemake: "
+        "`--rule NAME [--wildcards k=v ...] [--configfile F ...]` takes the job from the "
+        "workflow in the current directory; --input/--output/--params give it by hand.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--input", nargs="*", metavar="NAME=PATH")
     ap.add_argument("--output", nargs="*", metavar="NAME=PATH")
     ap.add_argument("--params", nargs="*", metavar="NAME=JSON")
     ap.add_argument("--wildcards", nargs="*", metavar="NAME=VALUE")
     ap.add_argument("--log", default=None)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rule", default=None)
-    return _CLI(ap.parse_args())
+    ap.add_argument("--rule", default=None,
+                    help="the rule whose job to run (alone: resolved from the workflow)")
+    ap.add_argument("--configfile", nargs="*", default=[], metavar="FILE",
+                    help="config files over the Snakefile's, as for `snakemake --configfile`")
+    ap.add_argument("--snakefile", default="Snakefile", help="the workflow (default: %(default)s)")
+    args = ap.parse_args()
+    if args.rule and not (args.input or args.output or args.params):
+        wildcards = {k: v for k, _, v in (w.partition("=") for w in args.wildcards or [])}
+        try:
+            return job_from_workflow(args.rule, wildcards, args.configfile, args.snakefile)
+        except LookupError as exc:
+            ap.exit(2, f"{ap.prog}: {exc.args[0]}\n")
+    return _CLI(args)
+
+
+def job_from_workflow(rule: str, wildcards: dict[str, str] | None = None,
+                      configfiles=(), snakefile: str | Path = "Snakefile"):
+    """The ``snakemake`` object Snakemake would give the job of ``rule`` with ``wildcards``.
+
+    Loads the workflow (``snakefile``, relative to the current directory, which is the
+    workflow's working directory, plus ``configfiles``), builds the rule's job and returns
+    its input, output, params, wildcards, threads, resources, log and config as the script
+    sees them inside Snakemake (paths relative to the working directory). The output and
+    log directories are created. Raises ``LookupError`` naming the rules or wildcards when
+    ``rule`` is unknown or a wildcard is missing.
+    """
+    from snakemake.api import Workflow  # snakemake.api first: it resolves the import cycle
+    from snakemake.dag import DAG
+    from snakemake.iocontainers import Snakemake
+    from snakemake.jobs import Job
+    from snakemake.logging import LoggerManager
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        OutputSettings,
+        ResourceSettings,
+        StorageSettings,
+        WorkflowSettings,
+    )
+
+    path = Path(snakefile)
+    if not path.is_file():
+        raise LookupError(f"no workflow at {path.resolve()}: run from the workflow's directory "
+                          "or give --snakefile")
+    workflow = Workflow(
+        config_settings=ConfigSettings(configfiles=[Path(f) for f in configfiles]),
+        resource_settings=ResourceSettings(),
+        workflow_settings=WorkflowSettings(),
+        storage_settings=StorageSettings(),
+        dag_settings=DAGSettings(rerun_triggers=[]),
+        storage_provider_settings={},
+        logger_manager=LoggerManager(logging.getLogger("snakemake.job_from_workflow"),
+                                     OutputSettings()),
+    )
+    workflow.include(path.resolve(), overwrite_default_target=True)
+    names = sorted(r.name for r in workflow.rules)
+    if rule not in names:
+        raise LookupError(f"no rule {rule!r} in {path}; rules: {', '.join(names)}")
+    target = workflow.get_rule(rule)
+    wildcards = dict(wildcards or {})
+    missing = sorted(set(target.wildcard_names) - set(wildcards))
+    if missing:
+        raise LookupError(f"rule {rule!r} needs --wildcards " + " ".join(f"{w}=..." for w in missing))
+    job = Job(target, DAG(workflow, rules=[target]), wildcards)
+    smk = Snakemake(job.input, job.output, job.params, job.wildcards, job.threads, job.resources,
+                    job.log, workflow.config, target.name, None)
+    for f in [*smk.output, *smk.log]:
+        Path(f).parent.mkdir(parents=True, exist_ok=True)
+    return smk
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -139,10 +225,16 @@ def _script_path() -> str | None:
         return f
 
 
-def write_lineage(smk) -> Path | None:
+def function_name(function) -> str:
+    """The importable dotted name of a library function (``module.qualname``)."""
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def write_lineage(smk, function=None) -> Path | None:
     """Write the job's lineage record to its ``lineage`` output, if it declares one.
 
-    The record names the rule, the script (and its sha256), the wildcards,
+    The record names the rule, the script (and its sha256), the library function
+    the script calls to compute the job's numbers (``function``), the wildcards,
     the params (the config values the job used), and every input and output
     file with its sha256. It holds no timestamps, so two runs of the same
     job on the same inputs write the same bytes.
@@ -165,6 +257,7 @@ def write_lineage(smk) -> Path | None:
         "rule": getattr(smk, "rule", None),
         "script": script,
         "script_sha256": sha256_file(script) if script and Path(script).is_file() else None,
+        "function": function_name(function) if function is not None else None,
         "wildcards": {k: smk.wildcards[i] for k, i in _names_of(smk.wildcards).items()},
         "params": json.loads(json.dumps(params, default=str)),
         "inputs": hashed(_files(smk.input)),
@@ -257,8 +350,11 @@ TRACEBACK_SUFFIX = ".traceback"
 
 
 @contextmanager
-def log_to(smk, name: str = "valueaudit"):
+def log_to(smk, name: str = "valueaudit", function=None):
     """Send logging (and warnings) to the rule's log file; on success write the lineage record.
+
+    ``function`` is the one library function the script calls to compute its outputs;
+    the lineage record names it (:func:`function_name`).
 
     Warnings of the ``valueaudit`` loggers also go to stderr, so they reach the
     terminal. An input that breaks its contract
@@ -298,7 +394,7 @@ def log_to(smk, name: str = "valueaudit"):
     try:
         check_inputs_against_lineage(smk)
         yield logger
-        write_lineage(smk)
+        write_lineage(smk, function)
         logger.info("%s", usage_line(smk, time.perf_counter() - start))
         if tb_path is not None and tb_path.exists():
             tb_path.unlink()

@@ -39,7 +39,7 @@ from .contracts import (
 )
 
 __all__ = ["read_export", "apply_exclusions", "pseudonymise", "import_survey", "EXCLUSION_RULES",
-           "EXCLUSION_LABELS", "describe_exclusion"]
+           "EXCLUSION_LABELS", "describe_exclusion", "import_survey_tables"]
 
 
 def pseudonymise(ids, salt: str) -> list[str]:
@@ -452,3 +452,29 @@ def import_survey(cfg: dict, instrument) -> dict[str, pd.DataFrame]:
     meta = {"file": str(path), "layout": cfg.get("layout", "qualtrics"), "n_collected": int(len(wide)),
             "n_analysed": int(included.sum())}
     return {"humans": humans, "respondents": respondents, "flow": flow, "meta": pd.Series(meta)}
+
+
+def import_survey_tables(humans: dict, export, respondents, instrument) -> dict:
+    """The survey step of the workflow: :func:`import_survey` plus the analysed humans' scores.
+
+    ``humans`` is config ``humans`` without ``export``; ``export`` the survey export and
+    ``respondents`` the respondents file of a tidy layout (a list of 0 or 1 path). Returns
+    the tables ``humans``, ``respondents``, ``flow`` and ``scores`` (theme scores of the
+    included respondents, per response format answered) and ``meta`` (counts).
+    """
+    from .instrument import FORMATS
+    from .profiles import theme_scores
+
+    cfg = dict(humans)
+    cfg["export"] = export
+    if cfg.get("layout") == "tidy":
+        cfg["respondents"] = list(respondents)[0]
+    out = import_survey(cfg, instrument)
+    included = set(out["respondents"].loc[out["respondents"]["included"], "respondent_id"])
+    analysed = out["humans"][out["humans"]["respondent_id"].isin(included)]
+    out["scores"] = pd.concat(
+        [theme_scores(analysed, instrument, ["respondent_id"], fmt) for fmt in FORMATS
+         if (analysed["format"] == fmt).any()],
+        ignore_index=True,
+    )
+    return out

@@ -75,7 +75,6 @@ checkpoint collect_model:
     localrule: True
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=lambda wc: collect_rules.runtime_minutes(LIVE[wc.model]),
@@ -127,10 +126,6 @@ rule collect_usage:
     localrule: True
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         prices={m: p for m, p in config["collection"]["prices"].items() if m in LIVE},
     script:
@@ -139,6 +134,4 @@ rule collect_usage:
 
 # the live models' open-ended answers reach Study 1 through study1_answers /
 # study1_export like every other model's
-COLLECT_TARGETS = (
-    [*multiext(f"{COLLECT}/tables/usage", ".csv", ".tex", ".md")] if LIVE else []
-)
+COLLECT_TARGETS = [str(f) for f in rules.collect_usage.output.table] if LIVE else []

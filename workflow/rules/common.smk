@@ -19,6 +19,12 @@ from valueaudit.contracts import (
 )
 from valueaudit.instrument import load_instrument
 from valueaudit.provenance import INCOMPLETE_NAME
+from valueaudit.seeds import seed_for
+
+
+def seed(stream):
+    """The seed of a registered random stream (valueaudit.seeds): config seed + offset."""
+    return seed_for(config["seed"], stream)
 
 
 def raw_path(model):

@@ -13,9 +13,6 @@ rule themes:
         f"{RES}/logs/themes.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=2,
     script:
         "../../scripts/themes.py"
 
@@ -30,9 +27,6 @@ rule models_table:
         f"{RES}/logs/models_table.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=2,
     params:
         tiers=config["models"]["tiers"],
         live=[
@@ -62,9 +56,6 @@ rule parse_model:
         "per_model"
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         parser_version=PARSER_VERSION,
     script:
@@ -85,9 +76,6 @@ rule merge_responses:
         f"{RES}/logs/merge_responses.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=5,
     script:
         "../../scripts/merge_responses.py"
 
@@ -111,9 +99,6 @@ rule import_survey:
         f"{RES}/logs/import_survey.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         humans={k: v for k, v in config["humans"].items() if k != "export"},
     script:
@@ -145,20 +130,20 @@ rule data_summary:
         f"{RES}/logs/data_summary.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=2,
     script:
         "../../scripts/data_summary.py"
 
 
 DATA_TARGETS = [
-    f"{RES}/data/themes.csv",
-    f"{RES}/data/models.csv",
-    f"{RES}/data/responses.csv",
-    f"{RES}/data/session_scores.csv",
-    f"{RES}/data/human_scores.csv",
-    f"{RES}/data/respondents.csv",
-    *multiext(f"{RES}/tables/data_summary", ".csv", ".tex", ".md"),
-    *multiext(f"{RES}/tables/human_flow", ".csv", ".tex", ".md"),
+    str(f)
+    for f in (
+        rules.themes.output.themes,
+        rules.models_table.output.models,
+        rules.merge_responses.output.responses,
+        rules.merge_responses.output.scores,
+        rules.import_survey.output.scores,
+        rules.import_survey.output.respondents,
+        *rules.data_summary.output.summary,
+        *rules.data_summary.output.flow,
+    )
 ]

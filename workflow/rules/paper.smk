@@ -34,9 +34,6 @@ rule paper_bundle:
         f"{RES}/logs/paper_bundle.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=5,
     script:
         "../../scripts/paper_bundle.py"
 

@@ -23,9 +23,6 @@ rule provenance:
         f"{RES}/logs/provenance.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         config=config,
         groups=list(provenance_inputs()),
@@ -46,9 +43,6 @@ rule verify:
         f"{RES}/logs/verify.log",
     conda:
         "../../envs/valueaudit.yaml"
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         config=config,
     script:
@@ -56,6 +50,6 @@ rule verify:
 
 
 PROVENANCE_TARGETS = [
-    f"{RES}/provenance/inputs.json",
-    f"{RES}/provenance/verify.csv",
+    str(rules.provenance.output.manifest),
+    str(rules.verify.output.report),
 ]

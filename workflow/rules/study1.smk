@@ -4,12 +4,8 @@
 
 S1 = f"{RES}/study1"
 S1_CAT = "Study 1: thematic coding"
-# seeds: config seed + a fixed offset per analysis
-S1_SEED_BOOT = config["seed"] + 1101
-S1_SEED_SATURATION = config["seed"] + 1102
-S1_SEED_EXEMPLAR = config["seed"] + 1103
 # how the coders' presence judgements are combined for prevalence and co-occurrence
-S1_RULE = config["study1"].get("prevalence_rule", "mean")
+S1_RULE = config["study1"]["prevalence_rule"]
 
 
 rule study1_answers:
@@ -25,10 +21,6 @@ rule study1_answers:
         "per_model"
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         task="open",
     script:
@@ -48,10 +40,6 @@ rule study1_export:
         f"{RES}/logs/study1/export.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     script:
         "../../scripts/study1_export.py"
 
@@ -63,9 +51,9 @@ rule study1_import:
         instrument=config["instrument"],
         themes=f"{RES}/data/themes.csv",
         # a coding CSV carries no texts: the answers it codes are coding.answers, else
-        # the answers exported here from the raw records
+        # (null) the answers exported here from the raw records
         answers=lambda wc: (
-            (config["coding"].get("answers") or f"{S1}/export/open_answers.csv")
+            (config["coding"]["answers"] or rules.study1_export.output.csv)
             if config["coding"]["format"] == "csv"
             else []
         ),
@@ -78,10 +66,6 @@ rule study1_import:
         f"{RES}/logs/study1/import.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=config["coding"]["format"],
     script:
@@ -106,12 +90,8 @@ rule study1_codebook:
         f"{RES}/logs/study1/codebook.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
-        seed=S1_SEED_EXEMPLAR,
+        seed=seed("study1.exemplar"),
     script:
         "../../scripts/study1_codebook.py"
 
@@ -150,14 +130,10 @@ rule study1_prevalence:
         f"{RES}/logs/study1/prevalence.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
         rule=S1_RULE,
         bootstrap=config["study1"]["bootstrap"],
-        seed=S1_SEED_BOOT,
+        seed=seed("study1.bootstrap"),
     script:
         "../../scripts/study1_prevalence.py"
 
@@ -186,14 +162,10 @@ rule study1_saturation:
         f"{RES}/logs/study1/saturation.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         orders=config["study1"]["saturation_orders"],
         threshold=config["study1"]["saturation_threshold"],
-        seed=S1_SEED_SATURATION,
+        seed=seed("study1.saturation"),
     script:
         "../../scripts/study1_saturation.py"
 
@@ -221,10 +193,6 @@ rule study1_cooccurrence:
         f"{RES}/logs/study1/cooccurrence.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         rule=S1_RULE,
     script:
@@ -246,10 +214,6 @@ rule study1_macros:
         f"{RES}/logs/study1/macros.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     script:
         "../../scripts/study1_macros.py"
 

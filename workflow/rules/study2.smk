@@ -1,5 +1,5 @@
 # Study 2: within-model stability (per model) and cross-model convergence
-# (aggregates). METHODS section 5; statistics in src/valueaudit/study2.py.
+# (aggregates). METHODS section 5; statistics in src/valueaudit/study2/.
 
 S2 = f"{RES}/study2"
 S2T = f"{RES}/study2/tables"
@@ -21,10 +21,6 @@ rule study2_within:
         "per_model"
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         min_sessions=config["study2"]["min_sessions"],
     script:
@@ -62,10 +58,6 @@ rule study2_stability:
         f"{RES}/logs/study2/stability.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         response_format=config["profiles"]["response_format"],
         min_sessions=config["study2"]["min_sessions"],
@@ -107,15 +99,11 @@ rule study2_convergence:
         f"{RES}/logs/study2/convergence.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         response_format=config["profiles"]["response_format"],
         min_sessions=config["study2"]["min_sessions"],
         bootstrap=config["study2"]["bootstrap"],
-        seed=config["seed"],
+        seed=seed("study2.consensus"),
     script:
         "../../scripts/study2_convergence.py"
 
@@ -164,14 +152,10 @@ rule study2_clusters:
         f"{RES}/logs/study2/clusters.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         response_format=config["profiles"]["response_format"],
         min_sessions=config["study2"]["min_sessions"],
-        max_clusters=config["study2"].get("max_clusters", 8),
+        max_clusters=config["study2"]["max_clusters"],
     script:
         "../../scripts/study2_clusters.py"
 
@@ -191,10 +175,6 @@ rule study2_macros:
         f"{RES}/logs/study2/macros.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         response_format=config["profiles"]["response_format"],
     script:
@@ -234,10 +214,6 @@ rule study2_parse_audit:
         f"{RES}/logs/study2/parse_audit.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         parser_version=PARSER_VERSION,
     script:

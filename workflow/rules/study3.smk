@@ -6,13 +6,6 @@
 S3 = f"{RES}/study3"
 S3_CAT = "Study 3: profile-fidelity benchmark"
 S3_FMT = config["profiles"]["response_format"]
-# seeds: config seed + a fixed offset per analysis
-S3_SEED_BOOT = config["seed"] + 3101
-S3_SEED_NULL = config["seed"] + 3102
-S3_SEED_HUMAN = config["seed"] + 3103
-S3_SEED_CEILING = config["seed"] + 3104
-S3_SEED_CONSENSUS = config["seed"] + 3105
-S3_SEED_JITTER = config["seed"] + 3106
 
 
 # helpers as lambdas (the linter wants functions in common modules)
@@ -42,10 +35,6 @@ rule study3_model:
         "per_model"
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         bootstrap=config["study3"]["bootstrap"],
         bias_correct=config["study3"]["bias_correct"],
@@ -53,8 +42,8 @@ rule study3_model:
         boot_bias_correct=config["study3"]["boot_bias_correct"],
         calibration_margin=config["study3"]["calibration_margin"],
         null_permutations=config["study3"]["null_permutations"],
-        seed=S3_SEED_BOOT,
-        null_seed=S3_SEED_NULL,
+        seed=seed("study3.bootstrap"),
+        null_seed=seed("study3.null"),
     script:
         "../../scripts/study3_model.py"
 
@@ -78,15 +67,11 @@ rule study3_fidelity:
         f"{RES}/logs/study3/fidelity.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
     params:
-        min_sessions=config["study3"].get("min_sessions", 3),
+        min_sessions=config["study3"]["min_sessions"],
         noise_ceiling_splits=config["study3"]["noise_ceiling_splits"],
         tiers=config["models"]["tiers"],
-        seed=S3_SEED_CEILING,
+        seed=seed("study3.ceiling"),
     script:
         "../../scripts/study3_fidelity.py"
 
@@ -117,14 +102,10 @@ rule study3_humans:
         f"{RES}/logs/study3/humans.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=S3_FMT,
         bootstrap=config["study3"]["bootstrap"],
-        seed=S3_SEED_HUMAN,
+        seed=seed("study3.human"),
         demographics=list(config["humans"]["demographics"]),
     script:
         "../../scripts/study3_humans.py"
@@ -165,14 +146,10 @@ rule study3_leaderboard:
         f"{RES}/logs/study3/leaderboard.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=5,
     params:
         fmt=S3_FMT,
         tiers=config["models"]["tiers"],
-        boot_seed=S3_SEED_BOOT,
+        boot_seed=seed("study3.bootstrap"),
     script:
         "../../scripts/study3_leaderboard.py"
 
@@ -197,14 +174,10 @@ rule study3_profiles:
         f"{RES}/logs/study3/profiles.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=S3_FMT,
         bootstrap=config["study3"]["bootstrap"],
-        seed=S3_SEED_CONSENSUS,
+        seed=seed("study3.consensus"),
     script:
         "../../scripts/study3_profiles.py"
 
@@ -227,14 +200,10 @@ rule study3_characteristics:
         f"{RES}/logs/study3/characteristics.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=S3_FMT,
         tiers=config["models"]["tiers"],
-        seed=S3_SEED_JITTER,
+        seed=seed("study3.jitter"),
     script:
         "../../scripts/study3_characteristics.py"
 
@@ -258,13 +227,9 @@ rule study3_agency:
         f"{RES}/logs/study3/agency.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=S3_FMT,
-        focal=config["study3"].get("focal_theme", "agency"),
+        focal=config["study3"]["focal_theme"],
     script:
         "../../scripts/study3_agency.py"
 
@@ -288,10 +253,6 @@ rule study3_robustness:
         f"{RES}/logs/study3/robustness.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     params:
         fmt=S3_FMT,
     script:
@@ -315,10 +276,6 @@ rule study3_macros:
         f"{RES}/logs/study3/macros.log",
     conda:
         "../../envs/valueaudit.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     params:
         fmt=S3_FMT,
     script:

@@ -28,7 +28,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = ["rule_params", "slots", "runtime_minutes", "requests_to_send", "key_warnings",
-           "pending_path", "pending_marker", "mark_collected", "plan_message"]
+           "pending_path", "pending_marker", "mark_collected", "plan_message", "collect_job",
+           "usage_report", "QUIET_LOGGERS"]
+
+#: HTTP client loggers kept at WARNING during a collection (one INFO line per request)
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic")
 
 #: the keys of a live-model entry that decide what is sent; a change to any of
 #: them reruns collect_model (metadata and concurrency do not)
@@ -171,3 +175,65 @@ def key_warnings(specs: Iterable[Mapping], env: Mapping | None = None) -> list[s
             out.append(f"valueaudit: models.live '{m['id']}': environment variable {var} is not set; "
                        "collect_model for this model will fail (other models proceed with --keep-going)")
     return out
+
+
+def collect_job(spec: Mapping, instrument, raw_path: str, seed: int, repair: bool,
+                collection: Mapping, slots: int | None, manifest_path: str, log,
+                progress_stream=None) -> dict:
+    """The collect_model job: query the missing sessions of ``spec``, write its manifest.
+
+    ``collection`` is config ``collection`` (retries, timeouts and backoff are read from it);
+    ``repair`` and ``slots`` (the job's ``api_<provider>`` resource, None outside Snakemake)
+    override it. Records are appended to ``raw_path``; the manifest goes to ``manifest_path``
+    (atomically) and is returned. The pending marker is rewritten after the manifest
+    (:func:`mark_collected`: the order keeps the rerun rule described above), and ``log``
+    warns about sessions still without an answer.
+    """
+    import logging
+
+    from ..contracts import atomic_path
+    from . import CollectSettings, collect_model, manifest
+
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = CollectSettings.from_config({**collection, "repair": bool(repair)}, dict(spec),
+                                           concurrency=slots or None)
+    log.info("%s: provider %s, model %s, concurrency %d, max_retries %d, timeout %g s",
+             spec["id"], spec["provider"], spec["model"], settings.concurrency,
+             settings.max_retries, settings.timeout_s)
+    collect_model(dict(spec), instrument, raw_path, seed=int(seed), settings=settings,
+                  progress_stream=progress_stream, log=log)
+    doc = manifest(dict(spec), raw_path, settings.max_attempts_per_session)
+    with atomic_path(manifest_path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    left = mark_collected(spec, raw_path, settings.max_attempts_per_session)
+    if left:
+        log.warning("%s: %d sessions have no answer with text yet (status error); a plain "
+                    "`snakemake` queries them again (up to collection.max_attempts_per_session "
+                    "= %s tries each)", spec["id"], left, settings.max_attempts_per_session)
+    if doc["given_up"]:
+        log.warning("%s: %d sessions used every try (collection.max_attempts_per_session) and "
+                    "stay missing", spec["id"], doc["given_up"])
+    return doc
+
+
+def usage_report(raw_paths: Iterable[str], prices: Mapping | None) -> dict:
+    """The usage table of the live models (``tables.write_table`` keyword arguments).
+
+    Token usage, requests and cost per model (the stem of each raw file) and in total;
+    ``df``, its ``caption``, column ``kinds`` and ``note`` (how many models are priced).
+    """
+    from . import read_records, usage_table
+
+    by_model = {Path(p).stem: read_records(p) for p in raw_paths}
+    prices = dict(prices or {})
+    priced = [m for m in by_model if m in prices]
+    return {
+        "df": usage_table(by_model, prices),
+        "caption": "Requests, tokens and cost of the live collection, per model and in total.",
+        "kinds": {"sessions": "int", "records": "int", "requests": "int", "repairs": "int",
+                  "input_tokens": "int", "output_tokens": "int", "cost_usd": "d3"},
+        "note": ("Requests count every HTTP try (retries and repair requests included). Tokens "
+                 "as reported by the providers. Cost in USD from collection.prices "
+                 f"({len(priced)} of {len(by_model)} models priced; NA = no price)."),
+    }

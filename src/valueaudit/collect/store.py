@@ -1,7 +1,7 @@
 """The append-only raw-record store of one model, and what is still missing from it.
 
 One JSONL file per model, one JSON object per session attempt
-(``workflow/schemas/raw_record.schema.yaml``). The file is only ever appended
+(``src/valueaudit/schemas/raw_record.schema.yaml``). The file is only ever appended
 to: every record is written with one ``write`` of the whole line, then
 ``fsync``, and a collector counts a record as written only once its
 ``fsync`` has returned, so a process killed at any moment (``kill -9``)
