@@ -1,4 +1,7 @@
-"""Rule parse_model: raw LLM records of one model -> parsed responses + session statuses."""
+"""Step parse_model of the shard jobs (workflow/rules/models.smk).
+
+Raw LLM records of one model -> parsed responses + session statuses.
+"""
 
 from valueaudit.contracts import read_raw_records, write_csv
 from valueaudit.datastage import parse_model_records

@@ -1,4 +1,7 @@
-"""Rule study1_answers: the open-ended answers in one model's raw LLM records."""
+"""Step study1_answers of the shard jobs (workflow/rules/models.smk).
+
+The open-ended answers in one model's raw LLM records.
+"""
 
 from valueaudit.contracts import read_raw_records
 from valueaudit.smk import log_to, snakemake_or_cli

@@ -1,4 +1,7 @@
-"""Rule study2_within: one model's within-model stability (ICC, W, rho, parse rates) per format."""
+"""Step study2_within of the shard jobs (workflow/rules/models.smk).
+
+One model's within-model stability (ICC, W, rho, parse rates) per format.
+"""
 
 import pandas as pd
 

@@ -1,4 +1,6 @@
-"""Rule study3_model: profile fidelity of ONE model against the humans (both formats).
+"""Step study3_model of the shard jobs (workflow/rules/models.smk).
+
+Profile fidelity of ONE model against the humans (both formats).
 
 Bootstrap CIs, calibration verdicts, single-session fidelity and the shuffled-label null
 (valueaudit.study3.model_step); per-model jobs reproduce one joint bootstrap exactly.

@@ -34,7 +34,7 @@ def _modules(package: str) -> list[str]:
     return names
 
 
-MODULES = [name for package in PACKAGES for name in _modules(package)] + ["valueaudit.seeds"]
+MODULES = [name for package in PACKAGES for name in _modules(package)] + ["valueaudit.seeds", "valueaudit.shards"]
 
 
 @pytest.mark.parametrize("name", MODULES)

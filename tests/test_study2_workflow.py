@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from valueaudit.shards import shard_of
 
 from .conftest import REPO, make_project, run_snakemake
 
@@ -96,14 +97,14 @@ def test_a_bootstrap_change_reruns_only_the_convergence_rule(project, tmp_path):
     assert set(jobs) - {"total"} == {"study2_convergence", "study2_macros"}, res.stdout[-3000:]
 
 
-def test_a_changed_model_reruns_only_its_within_job(project):
+def test_a_changed_model_reruns_only_its_shard(project):
     model = pd.read_csv(project / "results/data/models.csv")["model_id"].iloc[0]
-    path = project / f"results/data/responses/{model}.csv"
-    with path.open("a") as fh:  # new content (Snakemake compares checksums, not only mtimes)
-        fh.write("\n")
-    os.utime(path)
+    raw = project / f"resources/demo/raw/{model}.jsonl"
+    # new bytes, same records (Snakemake compares checksums, not only mtimes)
+    raw.write_text("".join(f"{ln} \n" for ln in raw.read_text().splitlines()))
     res = run_snakemake(project, *TARGETS, "--dry-run")
     assert res.returncode == 0, res.stderr[-3000:]
     jobs = _jobs(res.stdout)
-    assert jobs.get("study2_within") == 1, res.stdout[-3000:]
-    assert set(jobs) - {"total"} == {"merge_responses", "study2_within", *AGGREGATES}
+    shard = f"models_shard_{shard_of(model, 8)}"
+    assert jobs.get(shard) == 1, res.stdout[-3000:]
+    assert set(jobs) - {"total"} == {"merge_responses", shard, *AGGREGATES}

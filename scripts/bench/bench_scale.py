@@ -13,8 +13,10 @@ runs the workflow with every study at the config's bootstrap size:
   the first model's raw records under a new id), and the rerun's wall time and
   jobs are measured.
 
-Prints one line per size and writes ``--out`` (CSV) and a plot of wall time
-against models (``--plot``, PNG). The machine is shared by whatever else runs:
+Prints one line per size, the growth of the clean run's wall time between the
+two largest sizes (per model; at most 1 is linear), and the start-up of every
+rule script (``bench_startup.py``), and writes ``--out`` (CSV) and a plot of
+wall time against models (``--plot``, PNG). The machine is shared by whatever else runs:
 note its load (``uptime``) beside the figures.
 
 Usage: python scripts/bench/bench_scale.py [--sizes 75 250 1000] [--sessions 10]
@@ -37,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 from _repo import REPO, copy_repo, snapshot_env
 from bench_pipeline import add_model
+from bench_startup import print_table, startup_table
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -136,6 +139,8 @@ def main() -> None:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO / "resources/benchmarks/scale.csv")
     ap.add_argument("--plot", type=Path, default=REPO / "resources/benchmarks/scale.png")
+    ap.add_argument("--startup-repeat", type=int, default=3,
+                    help="runs per rule script for the start-up table (0: skip it)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,6 +152,14 @@ def main() -> None:
                   f"({row['clean_jobs']} jobs), peak {row['peak_mem_mb']} MB; add one model "
                   f"{row['add_one_s']} s ({row['add_one_jobs']} jobs)", flush=True)
     table = pd.DataFrame(rows)
+    if len(table) >= 2:
+        a, b = table.iloc[-2], table.iloc[-1]
+        growth = (b["clean_s"] / a["clean_s"]) / (b["models"] / a["models"])
+        print(f"growth {a['models']} -> {b['models']} models: wall time x"
+              f"{b['clean_s'] / a['clean_s']:.2f} for models x{b['models'] / a['models']:.2f} "
+              f"({growth:.2f} of linear)")
+    if args.startup_repeat:
+        print_table(*startup_table(args.startup_repeat), args.startup_repeat)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
     plot(table, args.plot)

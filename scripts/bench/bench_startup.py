@@ -24,7 +24,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("matplotlib", "seaborn", "statsmodels", "pingouin", "scipy.stats", "sklearn")
-_RULE = re.compile(r"^(?:rule|checkpoint)\s+(\w+):", re.M)
+# named rules, and rules generated in a loop (``rule:`` + ``name: f"prefix_{...}"``)
+_RULE = re.compile(r"^\s*(?:(?:rule|checkpoint)\s+(\w+)|rule):(?:\s*\n\s*name:\s*\n?\s*f?\"(\w+?)\{)?",
+                   re.M)
 _SCRIPT = re.compile(r"script:\s*\n\s*\"([^\"]+)\"")
 
 
@@ -33,7 +35,8 @@ def rule_scripts() -> list[tuple[str, Path]]:
     out = []
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         text = smk.read_text(encoding="utf-8")
-        starts = [(m.start(), m.group(1)) for m in _RULE.finditer(text)] + [(len(text), "")]
+        starts = [(m.start(), m.group(1) or f"{m.group(2)}N") for m in _RULE.finditer(text)]
+        starts.append((len(text), ""))
         for (a, name), (b, _) in zip(starts, starts[1:], strict=False):
             m = _SCRIPT.search(text, a, b)
             if m:
@@ -64,22 +67,31 @@ def fastest(cmd: list[str], repeat: int) -> float:
     return best
 
 
+def startup_table(repeat: int = 3) -> tuple[float, pd.DataFrame]:
+    """The bare interpreter's start-up, and one row per rule script sorted by cost."""
+    bare = fastest([sys.executable, "-c", "pass"], repeat)
+    rows = []
+    for rule, script in rule_scripts():
+        wall = fastest([sys.executable, str(script), "--help"], repeat)
+        rows.append({"rule": rule, "script": script.relative_to(REPO).as_posix(),
+                     "startup_s": round(wall, 3), "over_bare_s": round(wall - bare, 3),
+                     "heavy_imports": " ".join(heavy_loaded(script)) or "-"})
+    return bare, pd.DataFrame(rows).sort_values("startup_s", ascending=False)
+
+
+def print_table(bare: float, df: pd.DataFrame, repeat: int) -> None:
+    print(f"bare interpreter: {bare:.3f} s; {len(df)} rule scripts; repeat {repeat}")
+    print(df.to_string(index=False))
+    print(f"median start-up {df['startup_s'].median():.3f} s, max {df['startup_s'].max():.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    bare = fastest([sys.executable, "-c", "pass"], a.repeat)
-    rows = []
-    for rule, script in rule_scripts():
-        wall = fastest([sys.executable, str(script), "--help"], a.repeat)
-        rows.append({"rule": rule, "script": script.relative_to(REPO).as_posix(),
-                     "startup_s": round(wall, 3), "over_bare_s": round(wall - bare, 3),
-                     "heavy_imports": " ".join(heavy_loaded(script)) or "-"})
-    df = pd.DataFrame(rows).sort_values("startup_s", ascending=False)
-    print(f"bare interpreter: {bare:.3f} s; {len(df)} rule scripts; repeat {a.repeat}")
-    print(df.to_string(index=False))
-    print(f"median start-up {df['startup_s'].median():.3f} s, max {df['startup_s'].max():.3f} s")
+    bare, df = startup_table(a.repeat)
+    print_table(bare, df, a.repeat)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(a.out, index=False)

@@ -208,9 +208,18 @@ def load_instrument(path: str | Path) -> Instrument:
     Rules checked: required sections present; theme and item ids unique safe
     slugs; at least three themes; every theme has at least one item; every
     item names a known theme; the rating scale has integer min < max; the
-    prompt templates for rating, ranking, open and repair exist.
+    prompt templates for rating, ranking, open and repair exist. The same bytes
+    are read once per process (:mod:`valueaudit.memo`; the instrument is frozen).
     """
+    from .memo import file_key, memo
+
     path = Path(path)
+    if not path.is_file():
+        return _load_instrument(path)
+    return memo(("instrument", file_key(path), str(path)), lambda: _load_instrument(path))
+
+
+def _load_instrument(path: Path) -> Instrument:
     if not path.is_file():
         _fail(path, "file does not exist", key="instrument", fix="check instrument in config.yaml")
     raw_bytes = path.read_bytes()

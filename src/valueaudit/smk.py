@@ -166,10 +166,12 @@ def job_from_workflow(rule: str, wildcards: dict[str, str] | None = None,
     )
     workflow.include(path.resolve(), overwrite_default_target=True)
     names = sorted(r.name for r in workflow.rules)
+    wildcards = dict(wildcards or {})
+    if rule not in names and rule in MODEL_STEPS:
+        return _model_step_job(workflow, rule, wildcards, names)
     if rule not in names:
         raise LookupError(f"no rule {rule!r} in {path}; rules: {', '.join(names)}")
     target = workflow.get_rule(rule)
-    wildcards = dict(wildcards or {})
     missing = sorted(set(target.wildcard_names) - set(wildcards))
     if missing:
         raise LookupError(f"rule {rule!r} needs --wildcards " + " ".join(f"{w}=..." for w in missing))
@@ -179,6 +181,33 @@ def job_from_workflow(rule: str, wildcards: dict[str, str] | None = None,
     for f in [*smk.output, *smk.log]:
         Path(f).parent.mkdir(parents=True, exist_ok=True)
     return smk
+
+
+# the per-model steps that run inside the shard jobs (valueaudit.shards)
+MODEL_STEPS = ("parse_model", "study1_answers", "study2_within", "study3_model")
+
+
+def _model_step_job(workflow, rule: str, wildcards: dict[str, str], names: list[str]):
+    """The per-model step ``rule`` of one model, as its shard job would run it."""
+    from snakemake.dag import DAG
+    from snakemake.jobs import Job
+
+    from .shards import shard_of, step_job_of
+
+    model = wildcards.get("model")
+    if not model:
+        raise LookupError(f"rule {rule!r} needs --wildcards model=...")
+    shard = f"models_shard_{shard_of(model, int(workflow.config['models']['shards']))}"
+    spec = None
+    if shard in names:
+        target = workflow.get_rule(shard)
+        job = Job(target, DAG(workflow, rules=[target]), {})
+        spec = step_job_of(job.params.jobs, rule, model, workflow.config)
+    if spec is None:
+        raise LookupError(f"no model {model!r} in the workflow's models")
+    for f in [*spec.output, *spec.log]:
+        Path(f).parent.mkdir(parents=True, exist_ok=True)
+    return spec
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -244,7 +273,7 @@ def write_lineage(smk, function=None) -> Path | None:
         return None
     target = Path(smk.output[names["lineage"]])
     outputs = {k: v for k, v in _files(smk.output).items() if k != "lineage"}
-    script = _script_path()
+    script = getattr(smk, "step_script", None) or _script_path()
 
     def hashed(group):
         return {k: [{"path": p, "sha256": sha256_file(p) if Path(p).is_file() else None} for p in v]
@@ -267,7 +296,44 @@ def write_lineage(smk, function=None) -> Path | None:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, target)
+    lineage_dir = _lineage_dir(smk)
+    if lineage_dir is not None and lineage_dir.resolve() in _LINEAGE_INDEX:
+        _index_record(_LINEAGE_INDEX[lineage_dir.resolve()], record, target)
     return target
+
+
+# output path -> (sha256, rule, record path) of the lineage records below a lineage folder,
+# read once per process; records this process writes are added as they are written
+_LINEAGE_INDEX: dict[Path, dict[str, tuple[str, str, str]]] = {}
+
+
+def _lineage_dir(smk) -> Path | None:
+    names = _names_of(smk.output)
+    if "lineage" not in names:
+        return None
+    lineage_dir = Path(smk.output[names["lineage"]]).parent
+    return lineage_dir if lineage_dir.name == "lineage" else lineage_dir.parent
+
+
+def _index_record(index: dict, rec: dict, rec_path: Path) -> None:
+    for files in rec.get("outputs", {}).values():
+        for f in files:
+            if f.get("sha256"):
+                index[f["path"]] = (f["sha256"], rec.get("rule"), str(rec_path))
+
+
+def _lineage_index(lineage_dir: Path) -> dict[str, tuple[str, str, str]]:
+    key = lineage_dir.resolve()
+    if key not in _LINEAGE_INDEX:
+        index: dict[str, tuple[str, str, str]] = {}
+        for rec_path in sorted(lineage_dir.rglob("*.json")) if lineage_dir.is_dir() else []:
+            try:
+                rec = json.loads(rec_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            _index_record(index, rec, rec_path)
+        _LINEAGE_INDEX[key] = index
+    return _LINEAGE_INDEX[key]
 
 
 def check_inputs_against_lineage(smk) -> None:
@@ -275,33 +341,22 @@ def check_inputs_against_lineage(smk) -> None:
 
     A table edited by hand after the job that made it is not used to compute
     anything further. The lineage records are found beside the job's own
-    ``lineage`` output; a job without one is not checked.
+    ``lineage`` output (read once per process); a job without one is not checked.
     """
     from .contracts import DataValidationError
 
-    names = _names_of(smk.output)
-    if "lineage" not in names:
+    lineage_dir = _lineage_dir(smk)
+    if lineage_dir is None:
         return
-    lineage_dir = Path(smk.output[names["lineage"]]).parent
-    if lineage_dir.name != "lineage":
-        lineage_dir = lineage_dir.parent
-    wanted = {p for files in _files(smk.input).values() for p in files}
-    recorded: dict[str, tuple[str, str, str]] = {}
-    for rec_path in sorted(lineage_dir.rglob("*.json")) if lineage_dir.is_dir() else []:
-        try:
-            rec = json.loads(rec_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for files in rec.get("outputs", {}).values():
-            for f in files:
-                if f["path"] in wanted and f.get("sha256"):
-                    recorded[f["path"]] = (f["sha256"], rec.get("rule"), str(rec_path))
-    for p, (sha, rule, rec_path) in sorted(recorded.items()):
+    index = _lineage_index(lineage_dir)
+    wanted = sorted({p for files in _files(smk.input).values() for p in files if p in index})
+    for p in wanted:
+        sha, rule, rec_path = index[p]
         if Path(p).is_file() and sha256_file(p) != sha:
             raise DataValidationError(
                 p, f"bytes no longer match the lineage record of rule '{rule}' ({rec_path}): the "
                 "file was edited after the workflow wrote it", header_lines=None,
-                fix=f"run `snakemake --forcerun {rule}` to remake it from its inputs")
+                fix=f"run `snakemake --forcerun {p}` to remake it from its inputs")
 
 
 USAGE_PREFIX = "resources used:"

@@ -132,6 +132,6 @@ rule collect_usage:
         "../../scripts/collect_usage.py"
 
 
-# the live models' open-ended answers reach Study 1 through study1_answers /
-# study1_export like every other model's
+# the live models' open-ended answers reach Study 1 through their shard's study1_answers
+# step and study1_export like every other model's
 COLLECT_TARGETS = [str(f) for f in rules.collect_usage.output.table] if LIVE else []

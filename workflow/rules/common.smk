@@ -168,3 +168,103 @@ def report_figure(stem, caption, category, title):
         labels={"Title": title},
     )
     return [f"{stem}.pdf", png]
+
+
+# Per-model steps, run in shard jobs (workflow/rules/models.smk). A model's shard is a
+# stable hash of its id (valueaudit.shards.shard_of), so adding a model moves no other and
+# the number of shard jobs is at most models.shards, whatever the number of models. Each
+# step is the rule script of that step with the files, params and log a per-model job of
+# it would have; its outputs and lineage record stay one set of files per model.
+from valueaudit.parse import PARSER_VERSION
+from valueaudit.shards import assign_shards
+
+SHARDS = assign_shards(MODELS, config["models"]["shards"])
+
+
+def _step_script(name):
+    return os.path.relpath(Path(workflow.basedir, "scripts", f"{name}.py"))
+
+
+def model_steps(model):
+    """The per-model steps of ``model`` in dependency order (one dict per step)."""
+    raw = raw_path(model)
+    collected = collect_manifest(model)
+    ins = config["instrument"]
+    responses = f"{RES}/data/responses/{model}.csv"
+    status = f"{RES}/data/status/{model}.csv"
+    s3 = f"{RES}/study3/models/{model}"
+    c3 = config["study3"]
+
+    def step(rule, input, output, log, params):
+        return {
+            "rule": rule,
+            "script": _step_script(rule),
+            "model": model,
+            "input": input,
+            "output": {**output, "lineage": lineage(rule, True).format(model=model)},
+            "log": log,
+            "params": params,
+        }
+
+    return [
+        step(
+            "parse_model",
+            {"raw": raw, "collected": collected, "instrument": ins},
+            {"responses": responses, "status": status},
+            f"{RES}/logs/parse/{model}.log",
+            {"parser_version": PARSER_VERSION},
+        ),
+        step(
+            "study1_answers",
+            {"raw": raw, "collected": collected},
+            {"answers": f"{RES}/study1/answers/{model}.csv"},
+            f"{RES}/logs/study1/answers/{model}.log",
+            {"task": "open"},
+        ),
+        step(
+            "study2_within",
+            {"responses": responses, "status": status, "instrument": ins},
+            {"within": f"{RES}/study2/within/{model}.csv"},
+            f"{RES}/logs/study2/within/{model}.log",
+            {"min_sessions": config["study2"]["min_sessions"]},
+        ),
+        step(
+            "study3_model",
+            {
+                "responses": responses,
+                "humans": f"{RES}/data/human_scores.csv",
+                "instrument": ins,
+            },
+            {
+                "fidelity": f"{s3}/fidelity.csv",
+                "sessions": f"{s3}/sessions.csv",
+                "profile": f"{s3}/profile.csv",
+            },
+            f"{RES}/logs/study3/model/{model}.log",
+            {
+                "bootstrap": c3["bootstrap"],
+                "bias_correct": c3["bias_correct"],
+                "fidelity_ci": c3["fidelity_ci"],
+                "boot_bias_correct": c3["boot_bias_correct"],
+                "calibration_margin": c3["calibration_margin"],
+                "null_permutations": c3["null_permutations"],
+                "seed": seed("study3.bootstrap"),
+                "null_seed": seed("study3.null"),
+            },
+        ),
+    ]
+
+
+MODEL_STEP_SCRIPTS = [
+    _step_script(s)
+    for s in ("parse_model", "study1_answers", "study2_within", "study3_model")
+]
+
+
+def shard_jobs(models):
+    return [s for m in models for s in model_steps(m)]
+
+
+def shard_outputs(models):
+    """Every output of the shard's steps, flat (the shard rule's outputs)."""
+    return [f for s in shard_jobs(models) for f in s["output"].values()]

@@ -37,31 +37,6 @@ rule models_table:
         "../../scripts/models_table.py"
 
 
-# the parser's version is a param, so a new parser re-parses every model's raw records
-from valueaudit.parse import PARSER_VERSION
-
-
-rule parse_model:
-    input:
-        raw=lambda wc: collected_raw(wc.model),
-        collected=lambda wc: collect_manifest(wc.model),
-        instrument=config["instrument"],
-    output:
-        responses=f"{RES}/data/responses/{{model}}.csv",
-        status=f"{RES}/data/status/{{model}}.csv",
-        lineage=lineage("parse_model", per_model=True),
-    log:
-        f"{RES}/logs/parse/{{model}}.log",
-    group:
-        "per_model"
-    conda:
-        "../../envs/valueaudit.yaml"
-    params:
-        parser_version=PARSER_VERSION,
-    script:
-        "../../scripts/parse_model.py"
-
-
 rule merge_responses:
     input:
         responses=per_model(f"{RES}/data/responses/{{model}}.csv"),

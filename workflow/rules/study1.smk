@@ -8,25 +8,6 @@ S1_CAT = "Study 1: thematic coding"
 S1_RULE = config["study1"]["prevalence_rule"]
 
 
-rule study1_answers:
-    input:
-        raw=lambda wc: collected_raw(wc.model),
-        collected=lambda wc: collect_manifest(wc.model),
-    output:
-        answers=f"{S1}/answers/{{model}}.csv",
-        lineage=lineage("study1_answers", per_model=True),
-    log:
-        f"{RES}/logs/study1/answers/{{model}}.log",
-    group:
-        "per_model"
-    conda:
-        "../../envs/valueaudit.yaml"
-    params:
-        task="open",
-    script:
-        "../../scripts/study1_answers.py"
-
-
 rule study1_export:
     input:
         answers=per_model(f"{S1}/answers/{{model}}.csv"),

@@ -7,26 +7,6 @@ S2F = f"{RES}/study2/figures"
 S2_CAT = "Study 2: stability and convergence"
 
 
-rule study2_within:
-    input:
-        responses=f"{RES}/data/responses/{{model}}.csv",
-        status=f"{RES}/data/status/{{model}}.csv",
-        instrument=config["instrument"],
-    output:
-        within=f"{S2}/within/{{model}}.csv",
-        lineage=lineage("study2_within", per_model=True),
-    log:
-        f"{RES}/logs/study2/within/{{model}}.log",
-    group:
-        "per_model"
-    conda:
-        "../../envs/valueaudit.yaml"
-    params:
-        min_sessions=config["study2"]["min_sessions"],
-    script:
-        "../../scripts/study2_within.py"
-
-
 rule study2_stability:
     input:
         within=per_model(f"{S2}/within/{{model}}.csv"),

@@ -19,35 +19,6 @@ s3_figure_report = lambda name, caption, title: report_figure(
 )
 
 
-rule study3_model:
-    input:
-        responses=f"{RES}/data/responses/{{model}}.csv",
-        humans=f"{RES}/data/human_scores.csv",
-        instrument=config["instrument"],
-    output:
-        fidelity=f"{S3}/models/{{model}}/fidelity.csv",
-        sessions=f"{S3}/models/{{model}}/sessions.csv",
-        profile=f"{S3}/models/{{model}}/profile.csv",
-        lineage=lineage("study3_model", per_model=True),
-    log:
-        f"{RES}/logs/study3/model/{{model}}.log",
-    group:
-        "per_model"
-    conda:
-        "../../envs/valueaudit.yaml"
-    params:
-        bootstrap=config["study3"]["bootstrap"],
-        bias_correct=config["study3"]["bias_correct"],
-        fidelity_ci=config["study3"]["fidelity_ci"],
-        boot_bias_correct=config["study3"]["boot_bias_correct"],
-        calibration_margin=config["study3"]["calibration_margin"],
-        null_permutations=config["study3"]["null_permutations"],
-        seed=seed("study3.bootstrap"),
-        null_seed=seed("study3.null"),
-    script:
-        "../../scripts/study3_model.py"
-
-
 rule study3_fidelity:
     input:
         fidelity=per_model(f"{S3}/models/{{model}}/fidelity.csv"),

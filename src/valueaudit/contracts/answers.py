@@ -45,7 +45,21 @@ def describe_ranks(ranks) -> str:
 
 
 def read_responses(path: str | Path, instrument) -> pd.DataFrame:
-    """Parsed responses; item and theme ids must belong to the instrument."""
+    """Parsed responses; item and theme ids must belong to the instrument.
+
+    The same bytes checked against the same instrument are read once per process
+    (:mod:`valueaudit.memo`); each call gets its own copy.
+    """
+    from ..memo import file_key, memo
+
+    if not Path(path).is_file():
+        return _read_responses(path, instrument)
+    key = ("responses", file_key(path), str(path), getattr(instrument, "sha256", None),
+           repr(instrument))
+    return memo(key, lambda: _read_responses(path, instrument), copy=pd.DataFrame.copy)
+
+
+def _read_responses(path: str | Path, instrument) -> pd.DataFrame:
     df = read_table(path, "responses")
     theme_of = instrument.theme_of()
     ids = set(theme_of) | set(instrument.theme_ids)

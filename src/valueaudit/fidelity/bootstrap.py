@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from .._lazy import lazy_import
 from .metrics import (
     METRICS,
     _check_T,
@@ -25,6 +25,8 @@ from .metrics import (
     _tie_round,
     profile_fidelity,
 )
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = [
     "bootstrap_fidelity",

@@ -10,7 +10,10 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
+
+from .._lazy import lazy_import
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["METRICS", "VAR_FLOOR", "profile_fidelity", "fidelity_matrix", "corrected_sd"]
 

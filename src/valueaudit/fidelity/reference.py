@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from .._lazy import lazy_import
 from .metrics import METRICS, _as_profile, _check_T, _clean_rows, fidelity_matrix, profile_fidelity
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = [
     "human_noise_ceiling",

@@ -16,13 +16,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import fidelity as fid
 from .. import stats as vstats
+from .._lazy import lazy_import
 from ..contracts import model_names
 from ..instrument import FORMATS
 from ..tables import _finite
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["ordering_threshold", "fidelity_table", "model_fidelity", "assemble_fidelity",
            "reference_points", "REFERENCE_ROWS", "analysed_values", "reference_points_table",

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import stats as vstats
+from .._lazy import lazy_import
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["resolve_focal_theme", "rank_positions", "focal_theme_analysis"]
 

@@ -13,9 +13,11 @@ import itertools
 import math
 
 import pandas as pd
-from scipy import stats as sps
 
+from .._lazy import lazy_import
 from ..instrument import FORMATS
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["robustness"]
 

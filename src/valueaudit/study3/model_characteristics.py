@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+
+from .._lazy import lazy_import
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["decimal_year", "characteristics", "characteristic_row", "SPEARMAN", "KRUSKAL", "OLS",
            "WALD", "SIZE", "RECENCY", "TIER_ORDINAL", "TIER", "OLS_SIZE", "OLS_RECENCY",

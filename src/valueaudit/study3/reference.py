@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from scipy import stats as sps
 
 from .. import stats as vstats
+from .._lazy import lazy_import
 from ..instrument import FORMATS
+
+sps = lazy_import("scipy.stats")  # imported when a test statistic is first computed
 
 __all__ = ["unit_matrix", "model_session_matrices", "human_profile", "human_theme_tests",
            "sample_flow_table", "demographics_table"]

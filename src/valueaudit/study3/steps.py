@@ -52,7 +52,12 @@ def _labels(themes: pd.DataFrame) -> dict[str, str]:
 
 
 def _human_matrix(humans: pd.DataFrame, themes: Sequence[str], fmt: str) -> pd.DataFrame:
-    return unit_matrix(humans, themes, "respondent_id", fmt)
+    """The respondents x themes matrix of one format (once per process for the same table)."""
+    from ..memo import frame_key, memo
+
+    key = ("human_matrix", frame_key(humans), tuple(themes), fmt)
+    return memo(key, lambda: unit_matrix(humans, themes, "respondent_id", fmt),
+                copy=pd.DataFrame.copy)
 
 
 def _figures():

@@ -1,0 +1,112 @@
+"""Stable shards of the models: assignment, one-process steps, and the same numbers for any
+shard count."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from valueaudit.shards import StepJob, assign_shards, run_shard, shard_of
+
+from .conftest import REPO, run_snakemake
+from .test_golden import result_files
+
+ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,30}", fullmatch=True)
+
+
+@given(st.lists(ids, unique=True, max_size=40), ids, st.integers(1, 64))
+@settings(max_examples=200, deadline=None)
+def test_adding_a_model_moves_no_other_model(models, new, n):
+    before = assign_shards(models, n)
+    after = assign_shards([*models, new] if new not in models else models, n)
+    where = {m: k for k, ms in after.items() for m in ms}
+    for k, ms in before.items():
+        assert all(where[m] == k for m in ms)
+    assert sorted(m for ms in after.values() for m in ms) == sorted(set([*models, new]))
+    assert all(0 <= k < n and ms for k, ms in after.items())  # only non-empty shards
+
+
+def test_the_shard_is_a_hash_of_the_id_not_its_position():
+    # sha256("sim-a") read as an unsigned big-endian 64-bit integer, modulo 8
+    digest = hashlib.sha256(b"sim-a").digest()
+    assert shard_of("sim-a", 8) == int.from_bytes(digest[:8], "big") % 8
+    forward, backward = assign_shards(["sim-a", "sim-b"], 8), assign_shards(["sim-b", "sim-a"], 8)
+    assert {m: k for k, ms in forward.items() for m in ms} == {
+        m: k for k, ms in backward.items() for m in ms}
+    with pytest.raises(ValueError, match="at least 1"):
+        shard_of("x", 0)
+
+
+def test_a_step_job_has_the_files_of_a_per_model_job():
+    job = StepJob({"rule": "parse_model", "script": "scripts/parse_model.py", "model": "m1",
+                   "input": {"raw": "raw/m1.jsonl", "collected": [], "instrument": "i.yaml"},
+                   "output": {"responses": "r.csv", "lineage": "l.json"}, "log": "m1.log",
+                   "params": {"parser_version": "9"}})
+    assert list(job.input) == ["raw/m1.jsonl", "i.yaml"]
+    assert job.input.raw == "raw/m1.jsonl" and job.input.instrument == "i.yaml"
+    assert "collected" not in job.input.keys()  # an empty list is left out, as in Snakemake
+    assert job.wildcards.model == "m1" and job.log[0] == "m1.log"
+    assert job.params.parser_version == "9" and job.step_script == "scripts/parse_model.py"
+    with pytest.raises(ValueError, match="one file per name"):
+        StepJob({**{"rule": "r", "script": "s", "model": "m", "output": {}, "log": "l",
+                    "params": {}}, "input": {"raw": ["a", "b"]}})
+
+
+def _spec(tmp: Path, model: str, raw: Path) -> dict:
+    return {"rule": "parse_model", "script": str(REPO / "scripts/parse_model.py"),
+            "model": model, "input": {"raw": str(raw), "instrument":
+                                      str(REPO / "resources/instrument/optimal_ai_v1.yaml")},
+            "output": {"responses": str(tmp / f"{model}.responses.csv"),
+                       "status": str(tmp / f"{model}.status.csv"),
+                       "lineage": str(tmp / "lineage/parse_model" / f"{model}.json")},
+            "log": str(tmp / f"{model}.log"), "params": {"parser_version": "test"}}
+
+
+def test_a_model_with_bad_input_stops_its_shard_naming_the_model(tmp_path, caplog):
+    bad = tmp_path / "sim-broken.jsonl"
+    bad.write_text('{"record_id": "x", "model_id": "sim-broken"\n')  # torn JSON line
+    with pytest.raises(SystemExit) as stop:
+        run_shard([_spec(tmp_path, "sim-broken", bad)])
+    assert stop.value.code == 1
+    err = caplog.text
+    assert "model sim-broken, step parse_model stopped" in err
+    assert str(bad) in err and "Traceback" not in err  # the input's block: file and rule
+    assert not (tmp_path / "lineage/parse_model/sim-broken.json").exists()
+
+
+# --- the same numbers for any shard count (small project, 8 models x 4 sessions) ----------
+
+def _hashes(root: Path) -> dict[str, str]:
+    files = result_files(root)
+    lineage = sorted((root / "results/provenance/lineage").glob("*/*.json"))
+    files += [p.relative_to(root).as_posix() for p in lineage]
+    return {f: hashlib.sha256((root / f).read_bytes()).hexdigest() for f in files}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("shards", [1, 7])
+def test_every_table_is_byte_identical_for_any_shard_count(small_project, small_run, shards,
+                                                             tmp_path):
+    root = tmp_path / f"shards{shards}"
+    shutil.copytree(small_project, root, symlinks=True,
+                    ignore=shutil.ignore_patterns("results", ".snakemake"))
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    cfg["models"]["shards"] = shards
+    (root / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    res = run_snakemake(root)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    models = pd.read_csv(root / "results/data/models.csv")["model_id"]
+    made = sorted(p.name for p in (root / "results/logs/shards").glob("*.log"))
+    assert len(made) == len(assign_shards(models, shards)) <= shards
+    ours, reference = _hashes(root), _hashes(small_run)
+    assert ours.keys() == reference.keys()
+    differ = sorted(f for f in ours if ours[f] != reference[f])
+    assert not differ, differ[:20]
+
