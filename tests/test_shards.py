@@ -4,7 +4,6 @@ shard count."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +14,9 @@ from hypothesis import strategies as st
 
 from valueaudit.shards import StepJob, assign_shards, run_shard, shard_of
 
-from .conftest import REPO, run_snakemake
-from .test_golden import result_files
+from .conftest import REPO, make_project, run_snakemake
+from .test_golden import _versions as golden_versions
+from .test_golden import read_manifest, result_files
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,30}", fullmatch=True)
 
@@ -84,29 +84,48 @@ def test_a_model_with_bad_input_stops_its_shard_naming_the_model(tmp_path, caplo
 # --- the same numbers for any shard count (small project, 8 models x 4 sessions) ----------
 
 def _hashes(root: Path) -> dict[str, str]:
+    """Every compared result file and every per-model lineage record, by sha256."""
     files = result_files(root)
     lineage = sorted((root / "results/provenance/lineage").glob("*/*.json"))
     files += [p.relative_to(root).as_posix() for p in lineage]
     return {f: hashlib.sha256((root / f).read_bytes()).hexdigest() for f in files}
 
 
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory) -> dict[int, Path]:
+    """The small project (as tests/test_golden.py records it) run with 1 and with 7 shards."""
+    runs = {}
+    for shards in (1, 7):
+        root = make_project(tmp_path_factory.mktemp(f"shards{shards}") / "project")
+        cfg = yaml.safe_load((root / "config.yaml").read_text())
+        cfg["models"]["shards"] = shards
+        (root / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        res = run_snakemake(root)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+        models = pd.read_csv(root / "results/data/models.csv")["model_id"]
+        made = sorted((root / "results/logs/shards").glob("*.log"))
+        assert len(made) == len(assign_shards(models, shards)) <= shards
+        runs[shards] = root
+    return runs
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("shards", [1, 7])
-def test_every_table_is_byte_identical_for_any_shard_count(small_project, small_run, shards,
-                                                             tmp_path):
-    root = tmp_path / f"shards{shards}"
-    shutil.copytree(small_project, root, symlinks=True,
-                    ignore=shutil.ignore_patterns("results", ".snakemake"))
-    cfg = yaml.safe_load((root / "config.yaml").read_text())
-    cfg["models"]["shards"] = shards
-    (root / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    res = run_snakemake(root)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
-    models = pd.read_csv(root / "results/data/models.csv")["model_id"]
-    made = sorted(p.name for p in (root / "results/logs/shards").glob("*.log"))
-    assert len(made) == len(assign_shards(models, shards)) <= shards
-    ours, reference = _hashes(root), _hashes(small_run)
-    assert ours.keys() == reference.keys()
-    differ = sorted(f for f in ours if ours[f] != reference[f])
+def test_every_table_and_lineage_record_is_byte_identical_for_1_and_7_shards(sharded):
+    one, seven = _hashes(sharded[1]), _hashes(sharded[7])
+    assert one.keys() == seven.keys() and len(one) > 300
+    differ = sorted(f for f in one if one[f] != seven[f])
     assert not differ, differ[:20]
 
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("shards", [1, 7])
+def test_any_shard_count_gives_the_recorded_per_model_results(sharded, shards):
+    versions, files = read_manifest()
+    changed = sorted(k for k, v in golden_versions().items() if versions.get(k) != v)
+    if changed:
+        pytest.skip(f"manifest recorded with other versions of {', '.join(changed)}")
+    root = sharded[shards]
+    assert sorted(result_files(root)) == sorted(files)
+    differ = [f for f in files
+              if hashlib.sha256((root / f).read_bytes()).hexdigest() != files[f]]
+    assert not differ, differ[:20]
