@@ -34,7 +34,8 @@ def _modules(package: str) -> list[str]:
     return names
 
 
-MODULES = [name for package in PACKAGES for name in _modules(package)] + ["valueaudit.seeds", "valueaudit.shards"]
+MODULES = [name for package in PACKAGES for name in _modules(package)] + [
+    "valueaudit.seeds", "valueaudit.shards", "valueaudit.plotting"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -3,7 +3,8 @@ the recorded manifest (``tests/data/golden/small_run.sha256``).
 
 The manifest lists the sha256 of each file of a complete run of the ``small_project``
 fixture (tests/conftest.py), except provenance and logs (they hold hashes of the code and
-timings). Its header records the versions of the packages that decide the bytes; on another
+timings) and the shards' tables (they depend on the shard count; tests/test_shards.py checks
+that each holds exactly its models' per-model files, which are compared here). Its header records the versions of the packages that decide the bytes; on another
 set of versions the comparison is skipped with the differences named, since a new numpy or
 matplotlib may round or draw differently. A change meant to alter results re-records it:
 
@@ -21,7 +22,7 @@ import pytest
 
 MANIFEST = Path(__file__).parent / "data" / "golden" / "small_run.sha256"
 SUFFIXES = (".csv", ".tex", ".md", ".html", ".png", ".pdf", ".qdpx", ".yaml")
-EXCLUDED = ("results/provenance/", "results/logs/")
+EXCLUDED = ("results/provenance/", "results/logs/", "results/shards/")
 PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn",
             "scikit-learn", "krippendorff")
 

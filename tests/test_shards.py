@@ -12,7 +12,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valueaudit.shards import StepJob, assign_shards, run_shard, shard_of
+from valueaudit.shards import (
+    SHARD_TABLES,
+    StepJob,
+    assign_shards,
+    concat_tables,
+    model_parts,
+    run_shard,
+    shard_of,
+)
 
 from .conftest import REPO, make_project, run_snakemake
 from .test_golden import _versions as golden_versions
@@ -81,6 +89,24 @@ def test_a_model_with_bad_input_stops_its_shard_naming_the_model(tmp_path, caplo
     assert not (tmp_path / "lineage/parse_model/sim-broken.json").exists()
 
 
+def test_a_stopped_shard_removes_the_outputs_of_all_its_models(tmp_path, caplog):
+    good = sorted((REPO / "resources/demo/raw").glob("*.jsonl"))[0]
+    bad = tmp_path / "sim-broken.jsonl"
+    bad.write_text('{"record_id": "x", "model_id": "sim-broken"\n')
+    from valueaudit.parse import PARSER_VERSION
+
+    jobs = [_spec(tmp_path, good.stem, good), _spec(tmp_path, "sim-broken", bad)]
+    jobs[0]["params"]["parser_version"] = PARSER_VERSION
+    with pytest.raises(SystemExit):
+        run_shard(jobs)
+    assert "model sim-broken, step parse_model stopped" in caplog.text
+    for spec in jobs:  # the good model's files were written, then removed with the shard
+        assert not [f for f in spec["output"].values() if Path(f).exists()]
+    assert (tmp_path / f"{good.stem}.log").exists()  # the logs stay
+    run_shard(jobs[:1])
+    assert all(Path(f).exists() for f in jobs[0]["output"].values())
+
+
 # --- the same numbers for any shard count (small project, 8 models x 4 sessions) ----------
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -129,3 +155,61 @@ def test_any_shard_count_gives_the_recorded_per_model_results(sharded, shards):
     differ = [f for f in files
               if hashlib.sha256((root / f).read_bytes()).hexdigest() != files[f]]
     assert not differ, differ[:20]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("shards", [1, 7])
+def test_each_shard_table_holds_exactly_its_models_files_with_their_lineage(sharded, shards):
+    """Each shard table is its models' per-model files (its lineage record names them), and
+    Study 3's step ran in its joint form: the per-model results that the other tests compare
+    with the recorded manifest were computed jointly."""
+    import json
+
+    root = sharded[shards]
+    models = list(pd.read_csv(root / "results/data/models.csv")["model_id"])
+    steps = {"parse_model": "results/data/{kind}/{m}.csv",
+             "study1_answers": "results/study1/answers/{m}.csv",
+             "study2_within": "results/study2/within/{m}.csv",
+             "study3_model": "results/study3/models/{m}/{kind}.csv"}
+    for k, members in assign_shards(models, shards).items():
+        shard_log = (root / f"results/logs/shards/models_shard_{k}.log").read_text()
+        n = len(members)
+        assert f"study3_model: computed jointly for {n} of {n} models" in shard_log
+        record = json.loads((root / f"results/provenance/lineage/models_shard_{k}.json")
+                            .read_text())
+        for kind, (step, _) in SHARD_TABLES.items():
+            files = [steps[step].format(kind=kind, m=m) for m in members]
+            table = (root / f"results/shards/{k}/{kind}.csv").read_bytes()
+            parts = [(root / f).read_bytes().partition(b"\n") for f in files]
+            assert table == parts[0][0] + b"\n" + b"".join(body for _, _, body in parts)
+            assert [f["path"] for f in record["inputs"][kind]] == files
+            assert record["outputs"][kind][0]["sha256"] == hashlib.sha256(table).hexdigest()
+
+
+def test_model_parts_returns_each_models_rows_in_the_given_order_and_refuses_strays():
+    t1 = pd.DataFrame({"model_id": ["b", "c", "b"], "x": [1, 2, 3]})
+    t2 = pd.DataFrame({"model_id": ["a"], "x": [4]})
+    parts = model_parts([t1, t2], ["c", "a", "b", "d"])
+    assert [p["x"].tolist() for p in parts] == [[2], [4], [1, 3], []]
+    assert all(list(p.index) == list(range(len(p))) for p in parts)
+    assert list(parts[3].columns) == ["model_id", "x"]
+    with pytest.raises(ValueError, match="not in the models list"):
+        model_parts([t1], ["b"])
+    with pytest.raises(ValueError, match="without a model_id"):
+        model_parts([pd.DataFrame({"model_id": ["a", None], "x": [1, 2]})], ["a"])
+
+
+def test_concat_tables_keeps_quoted_line_breaks_and_refuses_other_columns(tmp_path):
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_bytes(b'model_id,text\na,"two\nlines"\n')
+    b.write_bytes(b"model_id,text\nb,plain")  # no final newline
+    out = tmp_path / "all.csv"
+    concat_tables([a, b], out)
+    back = pd.read_csv(out)
+    assert back["text"].tolist() == ["two\nlines", "plain"]
+    (tmp_path / "c.csv").write_bytes(b"model_id,other\nc,1\n")
+    with pytest.raises(ValueError, match="columns differ"):
+        concat_tables([a, tmp_path / "c.csv"], tmp_path / "bad.csv")
+    assert not (tmp_path / "bad.csv").exists()
+    assert not list(tmp_path.glob(".bad.csv.*"))

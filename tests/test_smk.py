@@ -89,3 +89,19 @@ def test_bench_resources_flags_a_job_over_its_declaration(tmp_path):
     assert "MEMORY > mem_mb" in rows["parse_model"] and " 2 " in rows["parse_model"]
     assert "TIME > runtime" in rows["slow"] and "MEMORY" not in rows["slow"]
     assert "2 rule(s) flagged" in res.stdout
+
+
+def test_lineage_groups_keep_every_file_of_a_named_list():
+    """A named input that is a list (Snakemake: name -> (start, end)) keeps all its files
+    under its name; single names and unnamed files keep theirs."""
+    from valueaudit.smk import _files
+
+    class SnakemakeLike(list):
+        pass
+
+    named = SnakemakeLike(["t0.csv", "t1.csv", "t2.csv", "ins.yaml", "free.txt"])
+    named._names = {"tables": (0, 3), "instrument": (3, None), "empty": (4, 4)}
+    assert _files(named) == {"tables": ["t0.csv", "t1.csv", "t2.csv"],
+                             "instrument": ["ins.yaml"], "4": ["free.txt"]}
+    ours = Namedlist([["a", "b"], "c"], {"pair": 0, "one": 1})
+    assert _files(ours) == {"pair": ["a", "b"], "one": ["c"]}

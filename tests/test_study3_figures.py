@@ -21,6 +21,8 @@ from matplotlib.container import ErrorbarContainer  # noqa: E402
 from valueaudit import fidelity as fid  # noqa: E402
 from valueaudit import study3 as s3  # noqa: E402
 from valueaudit.plotting import (  # noqa: E402
+    MANY_ROWS_IN,
+    MAX_NAMED_ROWS,
     check_figure,
     check_saved_figure,
     find_overlaps,
@@ -100,6 +102,23 @@ def test_forest_of_75_models_meets_the_house_style():
     fig.canvas.draw()
     xt = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ".40" in xt and "0.40" not in xt  # the tables' format for a bounded statistic
+
+
+@pytest.mark.parametrize("n", [MAX_NAMED_ROWS, MAX_NAMED_ROWS + 1, 400])
+def test_forest_names_models_up_to_the_limit_and_draws_every_model(n):
+    f = _fidelity(n)
+    fig = s3.plot_forest(f, TIERS, {"fidelity": 0.9, "lo": 0.85, "hi": 0.95}, 0.2)
+    ax = fig.axes[0]
+    points = sum(len(line.get_xdata()) for line in ax.get_lines()
+                 if line.get_marker() not in (None, "None", ""))
+    assert points == n
+    assert check_figure(fig) == []
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    if n <= MAX_NAMED_ROWS:
+        assert len(ticks) == n
+    else:
+        assert ticks == [] and f"n = {n}" in ax.get_ylabel()
+        assert fig.get_figheight() <= 1.0 + MANY_ROWS_IN
 
 
 # ---------------------------------------------------------------- ordering-exaggeration

@@ -182,3 +182,83 @@ def test_profile_map_numbers_the_labels_that_find_no_place_and_names_them_in_a_k
         assert (label in drawn) != (label in keyed)
         assert label in drawn or keyed[label] in drawn
     assert fig.get_figwidth() == pytest.approx(P.SINGLE)
+
+
+# ------------------------------------------------------------- many models (unnamed rows)
+MANY = P.MAX_NAMED_ROWS + 1
+
+
+def _ytick_texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+
+
+def _assert_many_rows(fig, ax, n: int, ylabel_ax=None):
+    """Unnamed rows in axes MANY_ROWS_IN tall, the count of models in the y label."""
+    fig.canvas.draw()
+    assert not [t for t in _ytick_texts(fig) if t.startswith("Sim")]
+    assert ax.get_position().height * fig.get_figheight() == pytest.approx(P.MANY_ROWS_IN,
+                                                                           abs=0.01)
+    assert f"n = {n}" in (ylabel_ax or ax).get_ylabel()
+    assert P.check_figure(fig) == []
+
+
+@pytest.mark.parametrize("n", [P.MAX_NAMED_ROWS, MANY, 400])
+def test_prevalence_heatmap_names_models_up_to_the_limit_and_draws_every_row(n):
+    m = models(n)
+    fig = s1.plot_prevalence_heatmap(by_model(m, n), THEMES, m)
+    images = [a for ax in fig.axes for a in ax.get_images()]
+    rows = sum(int(np.isfinite(im.get_array()).all(axis=1).sum()) for im in images)
+    assert rows == n  # every model is a row
+    if n <= P.MAX_NAMED_ROWS:
+        assert set(m["display_name"]) <= set(_ytick_texts(fig))
+    else:
+        assert len(images) == 1
+        _assert_many_rows(fig, fig.axes[0], n)
+
+
+@pytest.mark.parametrize("n", [P.MAX_NAMED_ROWS, MANY, 400])
+@pytest.mark.parametrize("formats", [["rating"], ["rating", "ranking"]])
+def test_stability_names_models_up_to_the_limit_and_draws_every_estimate(n, formats):
+    m = models(n)
+    labels = dict(zip(m["model_id"], m["display_name"], strict=True))
+    tiers = dict(zip(m["model_id"], m["tier"], strict=True))
+    w = within(m, formats, n)
+    fig = s2.plot_stability(w, labels, tiers, TIERS, formats)
+    for ax, fmt in zip(fig.axes, formats, strict=True):
+        points = sum(len(line.get_xdata()) for line in ax.get_lines()
+                     if line.get_marker() not in (None, "None", ""))
+        assert points == int(w.loc[w["format"] == fmt, "icc_a1"].notna().sum())
+    if n <= P.MAX_NAMED_ROWS:
+        assert set(m["display_name"]) <= set(_ytick_texts(fig))
+    else:
+        _assert_many_rows(fig, fig.axes[0], n)
+        assert "1 without an estimate" in fig.axes[0].get_ylabel()
+
+
+@pytest.mark.parametrize("n", [P.MAX_NAMED_ROWS, MANY, 400])
+def test_profile_heatmap_names_models_up_to_the_limit_and_bands_the_clusters(n):
+    m, cl = clustering(n, n)
+    names = dict(zip(m["model_id"], m["display_name"], strict=True))
+    fig = s2.plot_profile_heatmap(cl, names, THEME_LABELS)
+    im = next(a for ax in fig.axes for a in ax.get_images())
+    assert im.get_array().shape == (n, len(THEMES))
+    ax_c = fig.axes[2]
+    numbers = [t.get_text() for t in ax_c.texts]
+    if n <= P.MAX_NAMED_ROWS:
+        assert set(m["display_name"]) <= set(_ytick_texts(fig))
+        assert len(numbers) == n
+    else:
+        _assert_many_rows(fig, fig.axes[1], n, ylabel_ax=ax_c)
+        runs = P.cluster_runs([int(cl["labels"][mid]) for mid in cl["leaves"]])
+        assert 1 <= len(numbers) <= len(runs)
+        assert set(numbers) <= {str(c) for c, _, _ in runs}
+
+
+def test_the_captions_of_the_per_model_figures_give_the_naming_limit():
+    from pathlib import Path
+
+    report = Path(__file__).resolve().parents[1] / "workflow" / "report"
+    for caption in ("study1/prevalence_heatmap.rst", "study2/fig_stability.rst",
+                    "study2/fig_profile_heatmap.rst", "study3/forest.rst"):
+        text = " ".join((report / caption).read_text(encoding="utf-8").split())
+        assert f"With more than {P.MAX_NAMED_ROWS} " in text, caption

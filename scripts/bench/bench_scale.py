@@ -67,6 +67,25 @@ def tree_rss(root_pid: int) -> int:
     return total
 
 
+def slurm_probe_s() -> float | None:
+    """Seconds ``scontrol show config`` takes, when the SLURM executor plugin is installed
+    (None otherwise): the plugin runs it at import, so every ``snakemake`` command waits
+    that long (up to 10 s when no controller answers)."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        return None
+    if shutil.which("scontrol") is None:
+        return 0.0
+    t = time.perf_counter()
+    try:
+        subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    return time.perf_counter() - t
+
+
 def run(root: Path, *args: str) -> tuple[float, int, int, str]:
     """Run snakemake in ``root``; return wall seconds, jobs, peak tree RSS bytes, stderr."""
     cmd = [sys.executable, "-m", "snakemake", *args]
@@ -142,6 +161,12 @@ def main() -> None:
     ap.add_argument("--startup-repeat", type=int, default=3,
                     help="runs per rule script for the start-up table (0: skip it)")
     args = ap.parse_args()
+    probe = slurm_probe_s()
+    if probe is not None and probe > 1.0:
+        print(f"note: the SLURM executor plugin is installed and `scontrol show config` takes "
+              f"{probe:.1f} s here (no controller answers); every snakemake command below "
+              "includes that wait. Measure without it: pip uninstall "
+              "snakemake-executor-plugin-slurm", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:

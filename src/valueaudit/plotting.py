@@ -37,7 +37,7 @@ from matplotlib.transforms import Bbox  # noqa: E402
 
 from .contracts import atomic_path  # noqa: E402
 
-__all__ = ["fit_rows", "OKABE_ITO", "MARKERS", "LINESTYLES", "SINGLE", "DOUBLE", "WIDTHS", "MIN_FONT_PT",
+__all__ = ["fit_rows", "MAX_NAMED_ROWS", "MANY_ROWS_IN", "cluster_runs", "OKABE_ITO", "MARKERS", "LINESTYLES", "SINGLE", "DOUBLE", "WIDTHS", "MIN_FONT_PT",
            "setup", "save_figure", "tier_style", "number_formatter", "format_axes",
            "panel_letters", "diverging", "DIVERGING", "place_labels", "find_overlaps",
            "check_figure", "check_saved_figure", "saved_figure_size", "pdf_font_sizes"]
@@ -53,6 +53,12 @@ WIDTHS = (SINGLE, DOUBLE)
 MIN_FONT_PT = 6.0
 _WIDTH_TOL_IN = 0.01
 DPI = 300
+#: a figure with one row per model names every model (a 6 pt name per row) up to this many
+#: models, about as many as fit the height of a page; with more, every model is still one
+#: row, unnamed, in axes :data:`MANY_ROWS_IN` tall, and the names are in the figure's table
+MAX_NAMED_ROWS = 80
+#: the height (in) of the axes of a per-model figure of more than :data:`MAX_NAMED_ROWS` models
+MANY_ROWS_IN = 6.5
 
 #: blue (Okabe-Ito) - white - vermillion (Okabe-Ito): distinct for the common colour
 #: vision deficiencies, white at the centre
@@ -406,6 +412,22 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
         out.append(path)
     plt.close(fig)
     return out
+
+
+def cluster_runs(values: Sequence) -> list[tuple[object, int, int]]:
+    """The runs of equal consecutive values: ``(value, start, stop)`` with ``stop``
+    exclusive, in order.
+
+    >>> cluster_runs([2, 2, 1, 1, 1, 2])
+    [(2, 0, 2), (1, 2, 5), (2, 5, 6)]
+    """
+    runs: list[tuple[object, int, int]] = []
+    for i, v in enumerate(values):
+        if runs and runs[-1][0] == v:
+            runs[-1] = (v, runs[-1][1], i + 1)
+        else:
+            runs.append((v, i, i + 1))
+    return runs
 
 
 def fit_rows(fig, ax, n_rows: float, pitch_in: float) -> None:

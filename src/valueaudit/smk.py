@@ -192,7 +192,7 @@ def _model_step_job(workflow, rule: str, wildcards: dict[str, str], names: list[
     from snakemake.dag import DAG
     from snakemake.jobs import Job
 
-    from .shards import shard_of, step_job_of
+    from .shards import shard_of, shard_steps, step_job_of
 
     model = wildcards.get("model")
     if not model:
@@ -202,7 +202,8 @@ def _model_step_job(workflow, rule: str, wildcards: dict[str, str], names: list[
     if shard in names:
         target = workflow.get_rule(shard)
         job = Job(target, DAG(workflow, rules=[target]), {})
-        spec = step_job_of(job.params.jobs, rule, model, workflow.config)
+        p = job.params
+        spec = step_job_of(shard_steps(p.models, p.layout, p.live), rule, model, workflow.config)
     if spec is None:
         raise LookupError(f"no model {model!r} in the workflow's models")
     for f in [*spec.output, *spec.log]:
@@ -220,13 +221,29 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def _files(named) -> dict[str, list[str]]:
+    """The files of a job's inputs or outputs by name; a name that covers several files (a
+    named list) keeps all of them, unnamed files are keyed by their position."""
     out: dict[str, list[str]] = {}
-    names = {i: k for k, i in _names_of(named).items()}
+    owner: dict[int, str] = {}
+    for k, (start, end) in _ranges_of(named).items():
+        for i in range(start, end):
+            owner.setdefault(i, k)
     for i, v in enumerate(named):
-        key = names.get(i, str(i))
+        key = owner.get(i, str(i))
         vals = v if isinstance(v, list | tuple) else [v]
         out.setdefault(key, []).extend(str(x) for x in vals)
     return out
+
+
+def _ranges_of(named) -> dict[str, tuple[int, int]]:
+    """Name -> (first, last + 1) index of the entries it names."""
+    if isinstance(named, Namedlist):
+        return {k: (i, i + 1) for k, i in named._names.items()}
+    try:  # snakemake.io.Namedlist: (index, None) for one entry, (start, end) for a list
+        return {k: (i, i + 1) if isinstance(i, int) else (i[0], i[0] + 1 if i[1] is None else i[1])
+                for k, i in named._names.items()}
+    except AttributeError:
+        return {}
 
 
 def _names_of(named) -> dict[str, int]:

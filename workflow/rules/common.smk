@@ -174,9 +174,10 @@ def report_figure(stem, caption, category, title):
 # stable hash of its id (valueaudit.shards.shard_of), so adding a model moves no other and
 # the number of shard jobs is at most models.shards, whatever the number of models. Each
 # step is the rule script of that step with the files, params and log a per-model job of
-# it would have; its outputs and lineage record stay one set of files per model.
+# it would have (valueaudit.shards.model_steps); its outputs and lineage record stay one
+# set of files per model.
 from valueaudit.parse import PARSER_VERSION
-from valueaudit.shards import assign_shards
+from valueaudit.shards import SHARD_TABLES, STEPS, assign_shards
 
 SHARDS = assign_shards(MODELS, config["models"]["shards"])
 
@@ -185,86 +186,43 @@ def _step_script(name):
     return os.path.relpath(Path(workflow.basedir, "scripts", f"{name}.py"))
 
 
-def model_steps(model):
-    """The per-model steps of ``model`` in dependency order (one dict per step)."""
-    raw = raw_path(model)
-    collected = collect_manifest(model)
-    ins = config["instrument"]
-    responses = f"{RES}/data/responses/{model}.csv"
-    status = f"{RES}/data/status/{model}.csv"
-    s3 = f"{RES}/study3/models/{model}"
-    c3 = config["study3"]
-
-    def step(rule, input, output, log, params):
-        return {
-            "rule": rule,
-            "script": _step_script(rule),
-            "model": model,
-            "input": input,
-            "output": {**output, "lineage": lineage(rule, True).format(model=model)},
-            "log": log,
-            "params": params,
-        }
-
-    return [
-        step(
-            "parse_model",
-            {"raw": raw, "collected": collected, "instrument": ins},
-            {"responses": responses, "status": status},
-            f"{RES}/logs/parse/{model}.log",
-            {"parser_version": PARSER_VERSION},
-        ),
-        step(
-            "study1_answers",
-            {"raw": raw, "collected": collected},
-            {"answers": f"{RES}/study1/answers/{model}.csv"},
-            f"{RES}/logs/study1/answers/{model}.log",
-            {"task": "open"},
-        ),
-        step(
-            "study2_within",
-            {"responses": responses, "status": status, "instrument": ins},
-            {"within": f"{RES}/study2/within/{model}.csv"},
-            f"{RES}/logs/study2/within/{model}.log",
-            {"min_sessions": config["study2"]["min_sessions"]},
-        ),
-        step(
-            "study3_model",
-            {
-                "responses": responses,
-                "humans": f"{RES}/data/human_scores.csv",
-                "instrument": ins,
-            },
-            {
-                "fidelity": f"{s3}/fidelity.csv",
-                "sessions": f"{s3}/sessions.csv",
-                "profile": f"{s3}/profile.csv",
-            },
-            f"{RES}/logs/study3/model/{model}.log",
-            {
-                "bootstrap": c3["bootstrap"],
-                "bias_correct": c3["bias_correct"],
-                "fidelity_ci": c3["fidelity_ci"],
-                "boot_bias_correct": c3["boot_bias_correct"],
-                "calibration_margin": c3["calibration_margin"],
-                "null_permutations": c3["null_permutations"],
-                "seed": seed("study3.bootstrap"),
-                "null_seed": seed("study3.null"),
-            },
-        ),
-    ]
+# what every model's steps share (valueaudit.shards.model_steps builds a model's steps
+# from it): a shard rule's params are its models and this, so they stay small
+_c3 = config["study3"]
+SHARD_LAYOUT = {
+    "results": RES,
+    "instrument": config["instrument"],
+    "humans": f"{RES}/data/human_scores.csv",
+    "raw_dir": config["models"]["raw_dir"],
+    "live_raw_dir": config["collection"]["raw_dir"],
+    "scripts": {s: _step_script(s) for s in STEPS},
+    "params": {
+        "parse_model": {"parser_version": PARSER_VERSION},
+        "study1_answers": {"task": "open"},
+        "study2_within": {"min_sessions": config["study2"]["min_sessions"]},
+        "study3_model": {
+            "bootstrap": _c3["bootstrap"],
+            "bias_correct": _c3["bias_correct"],
+            "fidelity_ci": _c3["fidelity_ci"],
+            "boot_bias_correct": _c3["boot_bias_correct"],
+            "calibration_margin": _c3["calibration_margin"],
+            "null_permutations": _c3["null_permutations"],
+            "seed": seed("study3.bootstrap"),
+            "null_seed": seed("study3.null"),
+        },
+    },
+}
+MODEL_STEP_SCRIPTS = list(SHARD_LAYOUT["scripts"].values())
 
 
-MODEL_STEP_SCRIPTS = [
-    _step_script(s)
-    for s in ("parse_model", "study1_answers", "study2_within", "study3_model")
-]
+# Each shard job writes one table per kind of per-model output (the rows of its models'
+# files, bytes unchanged; valueaudit.shards.write_shard_tables): its declared outputs. The
+# aggregate rules read these, a few files per shard whatever the number of models, and
+# take each model's rows back out in the order of MODELS (params.models).
+def shard_table(shard, kind):
+    return f"{RES}/shards/{shard}/{kind}.csv"
 
 
-def shard_jobs(models):
-    return [s for m in models for s in model_steps(m)]
-
-
-def shard_outputs(models):
-    """Every output of the shard's steps, flat (the shard rule's outputs)."""
-    return [f for s in shard_jobs(models) for f in s["output"].values()]
+def shard_tables(kind):
+    """The tables of one kind of every shard (an aggregate rule's input)."""
+    return [shard_table(k, kind) for k in SHARDS]

@@ -39,8 +39,8 @@ rule models_table:
 
 rule merge_responses:
     input:
-        responses=per_model(f"{RES}/data/responses/{{model}}.csv"),
-        status=per_model(f"{RES}/data/status/{{model}}.csv"),
+        responses=shard_tables("responses"),
+        status=shard_tables("status"),
         instrument=config["instrument"],
     output:
         responses=f"{RES}/data/responses.csv",
@@ -51,6 +51,8 @@ rule merge_responses:
         f"{RES}/logs/merge_responses.log",
     conda:
         "../../envs/valueaudit.yaml"
+    params:
+        models=MODELS,
     script:
         "../../scripts/merge_responses.py"
 

@@ -10,7 +10,7 @@ S1_RULE = config["study1"]["prevalence_rule"]
 
 rule study1_export:
     input:
-        answers=per_model(f"{S1}/answers/{{model}}.csv"),
+        answers=shard_tables("answers"),
         codebook=config["coding"]["codebook"],
         instrument=config["instrument"],
     output:
@@ -21,6 +21,8 @@ rule study1_export:
         f"{RES}/logs/study1/export.log",
     conda:
         "../../envs/valueaudit.yaml"
+    params:
+        models=MODELS,
     script:
         "../../scripts/study1_export.py"
 

@@ -9,7 +9,7 @@ S2_CAT = "Study 2: stability and convergence"
 
 rule study2_stability:
     input:
-        within=per_model(f"{S2}/within/{{model}}.csv"),
+        within=shard_tables("within"),
         models=f"{RES}/data/models.csv",
     output:
         within_all=f"{S2}/within_all.csv",
@@ -39,6 +39,7 @@ rule study2_stability:
     conda:
         "../../envs/valueaudit.yaml"
     params:
+        models=MODELS,
         response_format=config["profiles"]["response_format"],
         min_sessions=config["study2"]["min_sessions"],
         tiers=config["models"]["tiers"],

@@ -21,9 +21,9 @@ s3_figure_report = lambda name, caption, title: report_figure(
 
 rule study3_fidelity:
     input:
-        fidelity=per_model(f"{S3}/models/{{model}}/fidelity.csv"),
-        sessions=per_model(f"{S3}/models/{{model}}/sessions.csv"),
-        profile=per_model(f"{S3}/models/{{model}}/profile.csv"),
+        fidelity=shard_tables("fidelity"),
+        sessions=shard_tables("sessions"),
+        profile=shard_tables("profile"),
         models=f"{RES}/data/models.csv",
         humans=f"{RES}/data/human_scores.csv",
         themes=f"{RES}/data/themes.csv",
@@ -39,6 +39,7 @@ rule study3_fidelity:
     conda:
         "../../envs/valueaudit.yaml"
     params:
+        models=MODELS,
         min_sessions=config["study3"]["min_sessions"],
         noise_ceiling_splits=config["study3"]["noise_ceiling_splits"],
         tiers=config["models"]["tiers"],

@@ -33,7 +33,8 @@ def _text_width_in(labels: Sequence[str], fontsize: float | str) -> float:
 
 
 def plot_prevalence_heatmap(
-    by_model: pd.DataFrame, themes: pd.DataFrame, models: pd.DataFrame | None = None
+    by_model: pd.DataFrame, themes: pd.DataFrame, models: pd.DataFrame | None = None,
+    max_named: int | None = None,
 ):
     """Heatmap of theme prevalence: one row per model, one column per theme.
 
@@ -43,13 +44,15 @@ def plot_prevalence_heatmap(
     model ids). Every
     model is named at the figure's tick size: the figure grows by 0.125 in (for a few
     models up to 0.22 in) per row, and a list longer than 40 models is split into
-    side-by-side blocks (as many as fit in two columns). Sequential colour-blind-safe
-    map (cividis, monotone in lightness, so it reads in greyscale); colour-bar numbers
-    in the tables' format.
+    side-by-side blocks (as many as fit in two columns). With more than ``max_named``
+    models (default :data:`valueaudit.plotting.MAX_NAMED_ROWS`) the rows are unnamed, in
+    one block :data:`valueaudit.plotting.MANY_ROWS_IN` tall (the names are in the
+    prevalence-by-model table). Sequential colour-blind-safe map (cividis, monotone in
+    lightness, so it reads in greyscale); colour-bar numbers in the tables' format.
     """
     import matplotlib.pyplot as plt
 
-    from ..plotting import DOUBLE, SINGLE, fit_rows, number_formatter
+    from ..plotting import DOUBLE, MANY_ROWS_IN, MAX_NAMED_ROWS, SINGLE, fit_rows, number_formatter
 
     present = list(dict.fromkeys(by_model["model_id"]))
     if models is not None:
@@ -62,10 +65,12 @@ def plot_prevalence_heatmap(
            .reindex(index=order, columns=list(themes["theme"])).to_numpy(dtype=float))
     labels = [str(names.get(m, m)) for m in order]
     n_m, n_t = len(order), len(themes)
+    many = n_m > (MAX_NAMED_ROWS if max_named is None else max_named)
     # a block: the names, a gap, at least 0.12 in per theme; the colour bar sits below
-    block_in = _text_width_in(labels, plt.rcParams["ytick.labelsize"]) + 0.15 + 0.12 * n_t
+    names_in = 0.0 if many else _text_width_in(labels, plt.rcParams["ytick.labelsize"])
+    block_in = names_in + 0.15 + 0.12 * n_t
     fits = max(1, int((DOUBLE - 0.1) // block_in))
-    n_blocks = max(1, min(math.ceil(n_m / _HEATMAP_ROWS), fits))
+    n_blocks = 1 if many else max(1, min(math.ceil(n_m / _HEATMAP_ROWS), fits))
     per = math.ceil(n_m / n_blocks) if n_m else 1
     width = SINGLE if n_blocks * block_in + 0.3 <= SINGLE else DOUBLE
     fig, axes = plt.subplots(1, n_blocks, figsize=(width, 3.0), squeeze=False,
@@ -78,7 +83,10 @@ def plot_prevalence_heatmap(
         block[: rows.stop - rows.start] = mat[rows]
         im = ax.imshow(block, aspect="auto", cmap="cividis", vmin=0, vmax=1,
                        interpolation="nearest")
-        ax.set_yticks(range(rows.stop - rows.start), labels[rows])
+        if many:
+            ax.set_yticks([])
+        else:
+            ax.set_yticks(range(rows.stop - rows.start), labels[rows])
         ax.set_ylim(per - 0.5, -0.5)
         ax.set_xticks(range(n_t), list(themes["label"]), rotation=45, ha="left",
                       rotation_mode="anchor")
@@ -90,7 +98,10 @@ def plot_prevalence_heatmap(
                       aspect=30, pad=0.02)
     cb.ax.xaxis.set_major_formatter(number_formatter("r"))
     cb.set_label("Prevalence")
-    fit_rows(fig, axes[0], per, max(_ROW_PITCH_IN, min(0.22, 1.5 / per)))
+    if many:
+        fit_rows(fig, axes[0], 1, MANY_ROWS_IN)
+    else:
+        fit_rows(fig, axes[0], per, max(_ROW_PITCH_IN, min(0.22, 1.5 / per)))
     return fig
 
 

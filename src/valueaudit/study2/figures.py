@@ -27,16 +27,30 @@ def plot_stability(
     tiers: Mapping[str, str],
     tier_levels: Sequence[str] = ("small", "mid", "frontier"),
     formats: Sequence[str] = ("rating", "ranking"),
+    max_named: int | None = None,
 ):
     """Dot plot of ICC(A,1) with 95% CI per model, one panel per response format
     (lettered A, B, ... when there are several), models sorted by the first format's
     ICC(A,1); colour and marker by tier; models without an estimate are listed at the
-    bottom with "NA". The figure grows with the number of models so that every name is
-    printed at 6 pt; x numbers in the tables' format."""
+    bottom with "NA". Up to ``max_named`` models (default
+    :data:`valueaudit.plotting.MAX_NAMED_ROWS`) the figure grows with the number of models
+    so that every name is printed at 6 pt; with more, each model is an unnamed row of axes
+    :data:`valueaudit.plotting.MANY_ROWS_IN` tall (a caterpillar plot; the names are in the
+    stability table) and the y label counts the models without an estimate, whose rows at
+    the bottom are empty. x numbers in the tables' format."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from ..plotting import DOUBLE, SINGLE, fit_rows, format_axes, panel_letters, tier_style
+    from ..plotting import (
+        DOUBLE,
+        MANY_ROWS_IN,
+        MAX_NAMED_ROWS,
+        SINGLE,
+        fit_rows,
+        format_axes,
+        panel_letters,
+        tier_style,
+    )
 
     style = tier_style(list(tier_levels))
     first = within[within["format"] == formats[0]].set_index("model_id")
@@ -50,9 +64,12 @@ def plot_stability(
     finite = within[["icc_a1_low", "icc_a1"]].astype(float).to_numpy()
     finite = finite[np.isfinite(finite)]
     lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
     for ax, fmt in zip(axes[0], formats, strict=True):
         d = within[within["format"] == fmt].set_index("model_id")
-        for mid, row in d.iterrows():
+        if many:
+            _caterpillar(ax, d, ypos, style, tiers)
+        for mid, row in ([] if many else d.iterrows()):
             y = ypos.get(mid)
             if y is None:
                 continue
@@ -71,31 +88,75 @@ def plot_stability(
         ax.grid(axis="x", lw=0.3, color="0.85")
     if len(formats) > 1:
         panel_letters(axes[0])
-    axes[0][0].set_yticks(range(n))
-    axes[0][0].set_yticklabels([labels.get(m, m) for m in order], fontsize=_NAME_PT)
+    if many:
+        missing = int(first["icc_a1"].astype(float).isna().sum()) + n - len(first)
+        axes[0][0].set_yticks([])
+        axes[0][0].set_ylabel(f"Models by ICC(A,1) (n = {n}"
+                              + (f"; {missing} without an estimate, at the bottom" if missing
+                                 else "") + ")")
+    else:
+        axes[0][0].set_yticks(range(n))
+        axes[0][0].set_yticklabels([labels.get(m, m) for m in order], fontsize=_NAME_PT)
     axes[0][0].set_ylim(-0.7, n - 0.3)
     handles = [Line2D([], [], marker=style[t]["marker"], color=style[t]["color"], mec="black",
                       mew=0.3, ls="none", label=t) for t in tier_levels]
     fig.legend(handles=handles, loc="outside upper center", ncol=max(len(handles), 1),
                frameon=False)
-    fit_rows(fig, axes[0][0], n + 0.4, _pitch(n))
+    if many:
+        fit_rows(fig, axes[0][0], 1, MANY_ROWS_IN)
+    else:
+        fit_rows(fig, axes[0][0], n + 0.4, _pitch(n))
     return fig
+
+
+def _caterpillar(ax, d: pd.DataFrame, ypos: Mapping[str, int], style: Mapping[str, dict],
+                 tiers: Mapping[str, str]) -> None:
+    """The rows of many models at once: per tier one set of CI segments and one of points
+    (models without an estimate are not drawn)."""
+    y = np.array([ypos.get(m, -1) for m in d.index], dtype=float)
+    est = d["icc_a1"].astype(float).to_numpy()
+    keep = (y >= 0) & np.isfinite(est)
+    tier_of = np.array([str(tiers.get(m)) for m in d.index], dtype=object)
+    known = [t for t in style]
+    groups = [(t, style[t]) for t in known]
+    groups.append((None, {"color": "#000000", "marker": "o"}))
+    for t, st in groups:
+        sel = keep & (np.isin(tier_of, known, invert=True) if t is None else tier_of == t)
+        if not sel.any():
+            continue
+        ax.hlines(y[sel], d["icc_a1_low"].astype(float).to_numpy()[sel],
+                  d["icc_a1_high"].astype(float).to_numpy()[sel], color=st["color"], lw=0.3)
+        ax.plot(est[sel], y[sel], marker=st["marker"], color=st["color"], ms=1.4, mec="black",
+                mew=0.1, ls="none")
 
 
 def plot_profile_heatmap(
     clustering: Mapping[str, Any],
     labels: Mapping[str, str],
     theme_labels: Mapping[str, str],
+    max_named: int | None = None,
 ):
     """Centred profiles as a heatmap (rows in dendrogram order) with the Ward dendrogram
     on the left and each model's cluster number and name on the right; a diverging
     colour-blind-safe map (:func:`valueaudit.plotting.diverging`) centred at 0 (the
-    model's mean), symmetric about it. The figure grows with the number of models so
-    that every name is printed at 6 pt; colour-bar numbers in the tables' format."""
+    model's mean), symmetric about it. Up to ``max_named`` models (default
+    :data:`valueaudit.plotting.MAX_NAMED_ROWS`) the figure grows with the number of models
+    so that every name is printed at 6 pt; with more, the rows are unnamed in axes
+    :data:`valueaudit.plotting.MANY_ROWS_IN` tall (the names are in the cluster membership
+    table) and each run of rows of one cluster is shaded as a band, numbered where it is
+    tall enough for the number. Colour-bar numbers in the tables' format."""
     import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import dendrogram
 
-    from ..plotting import DOUBLE, diverging, fit_rows, number_formatter
+    from ..plotting import (
+        DOUBLE,
+        MANY_ROWS_IN,
+        MAX_NAMED_ROWS,
+        cluster_runs,
+        diverging,
+        fit_rows,
+        number_formatter,
+    )
 
     X = clustering["X"]
     leaves = list(clustering["leaves"])
@@ -120,15 +181,31 @@ def plot_profile_heatmap(
     for sp in ax_h.spines.values():
         sp.set_visible(False)
     lab = clustering["labels"]
+    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
     ax_c.set_xlim(0, 1)
-    for i, mid in enumerate(leaves):
+    if many and len(lab):
+        # a number needs about 8 pt of height: runs shorter than that are only shaded
+        rows_per_number = 8 / 72 / (MANY_ROWS_IN / n)
+        for c, start, stop in cluster_runs([int(lab[m]) for m in leaves]):
+            if c % 2 == 0:
+                ax_c.add_patch(plt.Rectangle((0, start - 0.5), 1, stop - start, color="0.85",
+                                             lw=0))
+            if stop - start >= rows_per_number:
+                ax_c.text(0.5, (start + stop - 1) / 2, str(c), ha="center", va="center",
+                          fontsize=_NAME_PT)
+    for i, mid in enumerate([] if many else leaves):
         if len(lab):
             c = int(lab[mid])
             if c % 2 == 0:
                 ax_c.add_patch(plt.Rectangle((0, i - 0.5), 1, 1, color="0.85", lw=0))
             ax_c.text(0.5, i, str(c), ha="center", va="center", fontsize=_NAME_PT)
-    ax_c.set_yticks(range(n), [str(labels.get(m, m)) for m in leaves], fontsize=_NAME_PT)
-    ax_c.tick_params(axis="y", left=False, labelleft=False, right=False, labelright=True,
+    if many:
+        ax_c.set_yticks([])
+        ax_c.yaxis.set_label_position("right")
+        ax_c.set_ylabel(f"Models in dendrogram order (n = {n})")
+    else:
+        ax_c.set_yticks(range(n), [str(labels.get(m, m)) for m in leaves], fontsize=_NAME_PT)
+    ax_c.tick_params(axis="y", left=False, labelleft=False, right=False, labelright=not many,
                      pad=2)
     ax_c.tick_params(axis="x", bottom=False, labelbottom=False)
     ax_c.set_ylim(n - 0.5, -0.5)
@@ -140,7 +217,10 @@ def plot_profile_heatmap(
     cb = fig.colorbar(im, ax=ax_h, location="top", aspect=25, pad=0.02)
     cb.ax.xaxis.set_major_formatter(number_formatter("d2"))
     cb.set_label("Centred theme score (model mean removed)")
-    fit_rows(fig, ax_h, n, _pitch(n))
+    if many:
+        fit_rows(fig, ax_h, 1, MANY_ROWS_IN)
+    else:
+        fit_rows(fig, ax_h, n, _pitch(n))
     return fig
 
 

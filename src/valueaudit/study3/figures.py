@@ -55,23 +55,35 @@ def plot_profiles(human: pd.DataFrame, consensus: pd.DataFrame, model_profiles: 
 
 
 def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str, Any],
-                null_median: float | None = None):
+                null_median: float | None = None, max_named: int | None = None):
     """Fidelity with 95% CIs per analysed model, coloured and marked by tier.
 
     Grey band and solid line: the human noise ceiling (interval over random splits
-    and mean); dotted line: the median shuffled-label null fidelity.
+    and mean); dotted line: the median shuffled-label null fidelity. Up to ``max_named``
+    analysed models (default :data:`valueaudit.plotting.MAX_NAMED_ROWS`) every model is
+    named; with more, the rows (leaderboard order) are unnamed in axes about
+    :data:`valueaudit.plotting.MANY_ROWS_IN` tall (the names are in the leaderboard table).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from ..plotting import MIN_FONT_PT, SINGLE, format_axes, tier_style
+    from ..plotting import (
+        MANY_ROWS_IN,
+        MAX_NAMED_ROWS,
+        MIN_FONT_PT,
+        SINGLE,
+        format_axes,
+        tier_style,
+    )
 
     b = board[board["analysed"].astype(bool)].reset_index(drop=True)
     n = len(b)
+    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
     style = tier_style(list(tiers))
     # one row per model, tall enough for its 6 pt name
-    fig, ax = plt.subplots(figsize=(SINGLE, max(2.2, 1.0 + 0.112 * n)))
+    height = 1.0 + MANY_ROWS_IN if many else max(2.2, 1.0 + 0.112 * n)
+    fig, ax = plt.subplots(figsize=(SINGLE, height))
     y = np.arange(n)[::-1]
     if _finite(ceiling.get("lo")):
         ax.axvspan(ceiling["lo"], ceiling["hi"], color="0.88", zorder=0)
@@ -86,12 +98,16 @@ def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str,
         # CI drawn as a segment: a bias-corrected point estimate may lie off the centre
         # of its pivotal interval (see valueaudit.fidelity.bootstrap_fidelity)
         ax.hlines(y[sel], b.loc[sel, "fidelity_lo"], b.loc[sel, "fidelity_hi"],
-                  color=s["color"], lw=0.7, zorder=2)
+                  color=s["color"], lw=0.3 if many else 0.7, zorder=2)
         ax.plot(b.loc[sel, "fidelity"], y[sel], ls="", marker=s["marker"], color=s["color"],
-                ms=2.8, mec="black", mew=0.2, zorder=3)
-    ax.set_yticks(y)
-    ax.set_yticklabels([str(v) for v in b["display_name"].fillna(b["model_id"])],
-                       fontsize=MIN_FONT_PT)
+                ms=1.4 if many else 2.8, mec="black", mew=0.1 if many else 0.2, zorder=3)
+    if many:
+        ax.set_yticks([])
+        ax.set_ylabel(f"Models in leaderboard order (n = {n})")
+    else:
+        ax.set_yticks(y)
+        ax.set_yticklabels([str(v) for v in b["display_name"].fillna(b["model_id"])],
+                           fontsize=MIN_FONT_PT)
     ax.tick_params(axis="y", length=2, pad=1.5)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(0, 1.02)

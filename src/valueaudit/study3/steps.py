@@ -22,6 +22,7 @@ from .benchmark import (
     analysed_values,
     assemble_fidelity,
     consensus_profile,
+    fidelity_table,
     leaderboard,
     model_fidelity,
     ordering_threshold,
@@ -41,7 +42,8 @@ from .reference import (
     unit_matrix,
 )
 
-__all__ = ["model_step", "fidelity_step", "humans_step", "leaderboard_step", "profiles_step",
+__all__ = ["model_step", "model_step_args", "prefetch_model_steps", "prefetch_step_jobs",
+           "fidelity_step", "humans_step", "leaderboard_step", "profiles_step",
            "characteristics_step", "agency_step", "robustness_step"]
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,41 @@ def _figures():
     return figures, quadrant
 
 
+# model_step results computed ahead in one joint bootstrap (prefetch_model_steps), by the
+# key of their inputs and params; each is handed out once
+_PREFETCHED: dict[tuple, dict[str, pd.DataFrame]] = {}
+
+
+def _step_key(model_id: str, responses: pd.DataFrame, instrument, humans: pd.DataFrame,
+              params: dict) -> tuple:
+    from ..memo import frame_key
+
+    return ("study3.model_step", str(model_id), frame_key(responses), frame_key(humans),
+            getattr(instrument, "sha256", None), repr(instrument), tuple(sorted(params.items())))
+
+
+def _fidelity_params(bootstrap, seed, bias_correct, fidelity_ci, boot_bias_correct,
+                     calibration_margin, null_permutations, null_seed) -> dict:
+    """model_step's params under the names of :func:`fidelity_table`."""
+    return {"n_boot": bootstrap, "seed": seed, "bias_correct": bias_correct,
+            "fidelity_ci": fidelity_ci, "boot_bias_correct": boot_bias_correct,
+            "calibration_margin": calibration_margin, "n_perm": null_permutations,
+            "null_seed": null_seed}
+
+
+def _shared_key(instrument, humans: pd.DataFrame, params: dict) -> tuple:
+    from ..memo import frame_key
+
+    return (frame_key(humans), getattr(instrument, "sha256", None), repr(instrument),
+            tuple(sorted(params.items())))
+
+
+def _sessions_of(responses: pd.DataFrame, instrument) -> dict[str, pd.DataFrame]:
+    scores = pd.concat([theme_scores(responses, instrument, ["model_id", "session"], f)
+                        for f in FORMATS], ignore_index=True)
+    return model_session_matrices(scores, instrument.theme_ids)
+
+
 def model_step(model_id: str, responses: pd.DataFrame, instrument, humans: pd.DataFrame,
                source: str = "responses", bootstrap: int = 2000, seed: int = 0,
                bias_correct: bool = True, fidelity_ci: str = "joint",
@@ -78,26 +115,102 @@ def model_step(model_id: str, responses: pd.DataFrame, instrument, humans: pd.Da
 
     ``responses`` are the model's parsed responses (``source`` names their file in the
     error raised when they hold another model), ``humans`` the long human scores.
-    Returns :func:`valueaudit.study3.model_fidelity`'s ``fidelity, sessions, profile``.
+    Returns :func:`valueaudit.study3.model_fidelity`'s ``fidelity, sessions, profile``
+    (the result :func:`prefetch_model_steps` computed for the same inputs and params, if
+    it did).
     """
     ids = set(responses["model_id"].astype(str))
     if ids - {model_id}:
         raise ValueError(f"{source}: responses of {sorted(ids)}, expected {model_id}")
-    themes = instrument.theme_ids
-    scores = pd.concat([theme_scores(responses, instrument, ["model_id", "session"], f)
-                        for f in FORMATS], ignore_index=True)
-    H = {f: _human_matrix(humans, themes, f).to_numpy() for f in FORMATS}
-    out = model_fidelity(model_id, model_session_matrices(scores, themes), H, themes,
-                         n_boot=bootstrap, seed=seed, bias_correct=bias_correct,
-                         fidelity_ci=fidelity_ci, boot_bias_correct=boot_bias_correct,
-                         calibration_margin=calibration_margin, n_perm=null_permutations,
-                         null_seed=null_seed)
+    params = _fidelity_params(bootstrap, seed, bias_correct, fidelity_ci, boot_bias_correct,
+                              calibration_margin, null_permutations, null_seed)
+    out = (_PREFETCHED.pop(_step_key(model_id, responses, instrument, humans, params), None)
+           if _PREFETCHED else None)
+    if out is None:
+        themes = instrument.theme_ids
+        H = {f: _human_matrix(humans, themes, f).to_numpy() for f in FORMATS}
+        out = model_fidelity(model_id, _sessions_of(responses, instrument), H, themes, **params)
     for _, r in out["fidelity"].iterrows():
         log.info("%s %s: %s sessions, fidelity %.3f [%.3f, %.3f], ln k %.3f, verdict %s",
                  model_id, r["format"], r["n_sessions"], r.get("fidelity", np.nan),
                  r.get("fidelity_lo", np.nan), r.get("fidelity_hi", np.nan),
                  r.get("exaggeration", np.nan), r["flag"])
     return out
+
+
+def model_step_args(smk) -> dict:
+    """The arguments of :func:`model_step` from a study3_model job (``snakemake`` object):
+    its inputs read (the instrument, the model's validated responses, the human scores;
+    each read once per process for the same bytes) and its params."""
+    from ..contracts import read_responses
+    from ..instrument import load_instrument
+    from ..memo import file_key, memo
+
+    p, i = smk.params, smk.input
+    ins = load_instrument(i.instrument)
+    humans = memo(("human_scores", file_key(i.humans)),
+                  lambda: pd.read_csv(i.humans, dtype={"respondent_id": str}),
+                  copy=pd.DataFrame.copy)
+    return {
+        "model_id": str(smk.wildcards.model), "responses": read_responses(i.responses, ins),
+        "instrument": ins, "humans": humans, "source": str(i.responses),
+        "bootstrap": int(p.bootstrap), "seed": int(p.seed), "bias_correct": bool(p.bias_correct),
+        "fidelity_ci": str(p.fidelity_ci), "boot_bias_correct": bool(p.boot_bias_correct),
+        "calibration_margin": float(p.calibration_margin),
+        "null_permutations": int(p.null_permutations), "null_seed": int(p.null_seed),
+    }
+
+
+def prefetch_model_steps(calls: Sequence[dict]) -> int:
+    """Compute many :func:`model_step` calls (``calls``: their keyword arguments, as
+    :func:`model_step_args` gives) in joint bootstraps, one per set of calls with the same
+    humans, instrument and params, and keep each result for the one :func:`model_step` call
+    with the same inputs, which then returns it instead of computing it.
+
+    The numbers are those of separate calls: a model's session resamples depend only on
+    the seed and its id, and every model shares the human resample of replicate b
+    (:func:`valueaudit.fidelity.bootstrap_fidelity`); the joint call draws that human
+    resample once instead of once per model. A call whose responses hold another model is
+    left out (its own call raises). Returns the number of results kept.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for c in calls:
+        if set(c["responses"]["model_id"].astype(str)) - {c["model_id"]}:
+            continue
+        params = _fidelity_params(c["bootstrap"], c["seed"], c["bias_correct"],
+                                  c["fidelity_ci"], c["boot_bias_correct"],
+                                  c["calibration_margin"], c["null_permutations"],
+                                  c["null_seed"])
+        groups.setdefault(_shared_key(c["instrument"], c["humans"], params), []).append(
+            {**c, "_params": params})
+    kept = 0
+    for members in groups.values():
+        first = members[0]
+        ins, humans, params = first["instrument"], first["humans"], first["_params"]
+        themes = ins.theme_ids
+        H = {f: _human_matrix(humans, themes, f).to_numpy() for f in FORMATS}
+        ids = [c["model_id"] for c in members]
+        if len(set(ids)) != len(ids):
+            continue
+        joint = fidelity_table({c["model_id"]: _sessions_of(c["responses"], ins) for c in members},
+                               H, themes, **params)
+        parts = {name: dict(tuple(frame.groupby("model_id", sort=False)))
+                 for name, frame in joint.items()}
+        for c in members:
+            mid = c["model_id"]
+            out = {}
+            for name, frame in joint.items():
+                rows = parts[name].get(mid)
+                out[name] = (rows if rows is not None else frame.iloc[0:0]).reset_index(drop=True)
+            _PREFETCHED[_step_key(mid, c["responses"], ins, humans, params)] = out
+            kept += 1
+    return kept
+
+
+def prefetch_step_jobs(jobs: Sequence) -> int:
+    """:func:`prefetch_model_steps` for the study3_model steps of a shard job (their job
+    objects); returns the number of results kept."""
+    return prefetch_model_steps([model_step_args(j) for j in jobs])
 
 
 def fidelity_step(per_model: pd.DataFrame, sessions: pd.DataFrame, profiles: pd.DataFrame,
