@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_project, run_snakemake, small_params
+from .conftest import REPO, make_project, run_snakemake, small_params
 from .test_malformed import CASES, identifiers
 
 pytestmark = pytest.mark.e2e
@@ -40,9 +40,18 @@ BY_ID = {(c[0], c[1]): c for c in CASES}
 
 
 def _targets(root: Path) -> list[str]:
+    """The data tables, Study 1's import and the shard table that holds the first model's
+    parsed responses (the project's shard count is the repository config's; a case may
+    break the project's config.yaml)."""
+    import yaml
+
+    from valueaudit.shards import shard_of
+
     first = sorted((root / "resources/demo/raw").glob("*.jsonl"))[0].stem
+    shards = yaml.safe_load((REPO / "config.yaml").read_text())["models"]["shards"]
     return ["results/data/models.csv", "results/data/themes.csv", "results/data/humans.csv",
-            f"results/data/responses/{first}.csv", "results/study1/presence.csv"]
+            f"results/shards/{shard_of(first, shards)}/responses.csv",
+            "results/study1/presence.csv"]
 
 
 def _snapshot(root: Path) -> dict[str, str]:

@@ -195,6 +195,8 @@ def test_model_parts_returns_each_models_rows_in_the_given_order_and_refuses_str
     assert list(parts[3].columns) == ["model_id", "x"]
     with pytest.raises(ValueError, match="not in the models list"):
         model_parts([t1], ["b"])
+    with pytest.raises(ValueError, match="more than one table"):
+        model_parts([t1, t1.iloc[:1]], ["b", "c"])
     with pytest.raises(ValueError, match="without a model_id"):
         model_parts([pd.DataFrame({"model_id": ["a", None], "x": [1, 2]})], ["a"])
 

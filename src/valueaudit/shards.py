@@ -207,10 +207,9 @@ def _log_tail(path: str, lines: int = 40) -> str:
 
 def run_shard(jobs: list[Mapping], config: Mapping | None = None,
               threads: int = 1) -> dict[str, int]:
-    """Run each model's steps of one shard in this process, in the order of ``jobs``.
+    """Run the steps of one shard's models (``jobs``) in this process.
 
-    ``jobs`` lists one entry per model and step (see :class:`StepJob`); the entries of a
-    model come in dependency order (parse before the steps that read its responses). A
+    ``jobs`` lists one entry per model and step (see :class:`StepJob`, :func:`shard_steps`). A
     step's script runs as it would in its own job: it writes its outputs, its log and its
     lineage record. A step that stops on bad input (exit code 1) or fails stops the shard
     with a message naming the model, the step and the step's log, and the tail of that log;
@@ -336,7 +335,7 @@ def concat_tables(files: Sequence[str | Path], out: str | Path) -> None:
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         for f in files:
             data = Path(f).read_bytes()
-            head, newline, body = data.partition(b"\n")
+            head, _, body = data.partition(b"\n")
             if header is None:
                 header = head
                 fh.write(head + b"\n")
@@ -367,7 +366,7 @@ def write_shard_tables(jobs: Sequence[Mapping], tables: Mapping[str, str], linea
                      Namedlist([sources[k] for k in kinds], {k: i for i, k in enumerate(kinds)}),
                      Namedlist([tables[k] for k in kinds] + [lineage],
                                {**{k: i for i, k in enumerate(kinds)}, "lineage": len(kinds)}))
-    write_lineage(job, concat_tables)
+    write_lineage(job, write_shard_tables)
     return {k: len(v) for k, v in sources.items()}
 
 
@@ -405,6 +404,9 @@ def model_parts(frames: Iterable, models: Sequence[str], column: str = "model_id
     by_model = {}
     for frame in frames:
         for mid, rows in frame.groupby(column, sort=False):
+            if str(mid) in by_model:
+                raise ValueError(f"the tables hold rows of model {str(mid)!r} in more than one "
+                                 "table")
             by_model[str(mid)] = rows.reset_index(drop=True)
     if sum(len(r) for r in by_model.values()) != sum(len(f) for f in frames):
         raise ValueError(f"the tables hold rows without a {column}")
@@ -413,4 +415,4 @@ def model_parts(frames: Iterable, models: Sequence[str], column: str = "model_id
         raise ValueError(f"the tables hold rows of {len(unknown)} model(s) that are not in the "
                          f"models list, e.g. {unknown[0]!r}")
     empty = frames[0].iloc[0:0].reset_index(drop=True)
-    return [by_model.get(m, empty) for m in models]
+    return [by_model[m] if m in by_model else empty.copy() for m in models]

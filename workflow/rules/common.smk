@@ -104,10 +104,6 @@ def collected_raw(model):
     return raw_path(model)
 
 
-def per_model(pattern):
-    return expand(pattern, model=MODELS)
-
-
 def lineage(rule, per_model=False):
     """Path of the lineage record of one job (rule, inputs+hashes, outputs+hashes, params, script)."""
     if per_model:
