@@ -37,7 +37,8 @@ from matplotlib.transforms import Bbox  # noqa: E402
 
 from .contracts import atomic_path  # noqa: E402
 
-__all__ = ["fit_rows", "MAX_NAMED_ROWS", "MANY_ROWS_IN", "cluster_runs", "OKABE_ITO", "MARKERS", "LINESTYLES", "SINGLE", "DOUBLE", "WIDTHS", "MIN_FONT_PT",
+__all__ = ["fit_rows", "MAX_NAMED_ROWS", "MANY_ROWS_IN", "many_rows", "cluster_runs",
+           "OKABE_ITO", "MARKERS", "LINESTYLES", "SINGLE", "DOUBLE", "WIDTHS", "MIN_FONT_PT",
            "setup", "save_figure", "tier_style", "number_formatter", "format_axes",
            "panel_letters", "diverging", "DIVERGING", "place_labels", "find_overlaps",
            "check_figure", "check_saved_figure", "saved_figure_size", "pdf_font_sizes"]
@@ -412,6 +413,16 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
         out.append(path)
     plt.close(fig)
     return out
+
+
+def many_rows(n: int, max_named: int | None = None) -> bool:
+    """Whether a figure of ``n`` per-model rows draws them unnamed: more than ``max_named``
+    (default :data:`MAX_NAMED_ROWS`).
+
+    >>> many_rows(MAX_NAMED_ROWS), many_rows(MAX_NAMED_ROWS + 1), many_rows(5, max_named=4)
+    (False, True, True)
+    """
+    return n > (MAX_NAMED_ROWS if max_named is None else max_named)
 
 
 def cluster_runs(values: Sequence) -> list[tuple[object, int, int]]:

@@ -52,7 +52,7 @@ def plot_prevalence_heatmap(
     """
     import matplotlib.pyplot as plt
 
-    from ..plotting import DOUBLE, MANY_ROWS_IN, MAX_NAMED_ROWS, SINGLE, fit_rows, number_formatter
+    from ..plotting import DOUBLE, MANY_ROWS_IN, SINGLE, fit_rows, many_rows, number_formatter
 
     present = list(dict.fromkeys(by_model["model_id"]))
     if models is not None:
@@ -65,7 +65,7 @@ def plot_prevalence_heatmap(
            .reindex(index=order, columns=list(themes["theme"])).to_numpy(dtype=float))
     labels = [str(names.get(m, m)) for m in order]
     n_m, n_t = len(order), len(themes)
-    many = n_m > (MAX_NAMED_ROWS if max_named is None else max_named)
+    many = many_rows(n_m, max_named)
     # a block: the names, a gap, at least 0.12 in per theme; the colour bar sits below
     names_in = 0.0 if many else _text_width_in(labels, plt.rcParams["ytick.labelsize"])
     block_in = names_in + 0.15 + 0.12 * n_t

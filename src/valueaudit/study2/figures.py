@@ -44,10 +44,10 @@ def plot_stability(
     from ..plotting import (
         DOUBLE,
         MANY_ROWS_IN,
-        MAX_NAMED_ROWS,
         SINGLE,
         fit_rows,
         format_axes,
+        many_rows,
         panel_letters,
         tier_style,
     )
@@ -64,7 +64,7 @@ def plot_stability(
     finite = within[["icc_a1_low", "icc_a1"]].astype(float).to_numpy()
     finite = finite[np.isfinite(finite)]
     lo = min(0.0, float(finite.min())) if finite.size else 0.0
-    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
+    many = many_rows(n, max_named)
     for ax, fmt in zip(axes[0], formats, strict=True):
         d = within[within["format"] == fmt].set_index("model_id")
         if many:
@@ -117,7 +117,7 @@ def _caterpillar(ax, d: pd.DataFrame, ypos: Mapping[str, int], style: Mapping[st
     est = d["icc_a1"].astype(float).to_numpy()
     keep = (y >= 0) & np.isfinite(est)
     tier_of = np.array([str(tiers.get(m)) for m in d.index], dtype=object)
-    known = [t for t in style]
+    known = list(style)
     groups = [(t, style[t]) for t in known]
     groups.append((None, {"color": "#000000", "marker": "o"}))
     for t, st in groups:
@@ -151,10 +151,10 @@ def plot_profile_heatmap(
     from ..plotting import (
         DOUBLE,
         MANY_ROWS_IN,
-        MAX_NAMED_ROWS,
         cluster_runs,
         diverging,
         fit_rows,
+        many_rows,
         number_formatter,
     )
 
@@ -181,7 +181,7 @@ def plot_profile_heatmap(
     for sp in ax_h.spines.values():
         sp.set_visible(False)
     lab = clustering["labels"]
-    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
+    many = many_rows(n, max_named)
     ax_c.set_xlim(0, 1)
     if many and len(lab):
         # a number needs about 8 pt of height: runs shorter than that are only shaded

@@ -70,16 +70,16 @@ def plot_forest(board: pd.DataFrame, tiers: Sequence[str], ceiling: Mapping[str,
 
     from ..plotting import (
         MANY_ROWS_IN,
-        MAX_NAMED_ROWS,
         MIN_FONT_PT,
         SINGLE,
         format_axes,
+        many_rows,
         tier_style,
     )
 
     b = board[board["analysed"].astype(bool)].reset_index(drop=True)
     n = len(b)
-    many = n > (MAX_NAMED_ROWS if max_named is None else max_named)
+    many = many_rows(n, max_named)
     style = tier_style(list(tiers))
     # one row per model, tall enough for its 6 pt name
     height = 1.0 + MANY_ROWS_IN if many else max(2.2, 1.0 + 0.112 * n)

@@ -170,8 +170,10 @@ def prefetch_model_steps(calls: Sequence[dict]) -> int:
     The numbers are those of separate calls: a model's session resamples depend only on
     the seed and its id, and every model shares the human resample of replicate b
     (:func:`valueaudit.fidelity.bootstrap_fidelity`); the joint call draws that human
-    resample once instead of once per model. A call whose responses hold another model is
-    left out (its own call raises). Returns the number of results kept.
+    resample once instead of once per model; the frames have the same values and write
+    the same CSV bytes (a text column without values can be typed differently in memory).
+    A call whose responses hold another model is left out (its own call raises). Returns
+    the number of results kept.
     """
     groups: dict[tuple, list[dict]] = {}
     for c in calls:
